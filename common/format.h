@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * The pixel formats sealshm knows: wl_shm.format code, bytes per pixel and
+ * the pixman format that reads it (0 when pixman cannot).  Private.
+ */
+
+#ifndef SEALSHM_COMMON_FORMAT_H
+#define SEALSHM_COMMON_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pixman.h>
+
+/* wl_shm.format codes: 0 and 1 are special, the rest are DRM fourccs. */
+#define SHM_FORMAT_ARGB8888 0u
+#define SHM_FORMAT_XRGB8888 1u
+#define SHM_FOURCC(a, b, c, d) \
+	((uint32_t)(a) | ((uint32_t)(b) << 8) | \
+	 ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+
+struct format_info {
+	uint32_t shm_format;
+	uint32_t bytes_per_pixel;
+	/* 0 when pixman cannot read the layout */
+	pixman_format_code_t pixman_format;
+	const char *name;
+};
+
+/** All known formats; the pixman-readable ones come first. */
+extern const struct format_info format_table[];
+extern const size_t format_table_len;
+
+/** The entry for @p shm_format, or NULL when unknown. */
+const struct format_info *
+format_lookup(uint32_t shm_format);
+
+#endif /* SEALSHM_COMMON_FORMAT_H */
