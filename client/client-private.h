@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * Internals of libsealshm-client shared between pool.c and swapchain.c.
+ * Private: not installed.
+ */
+
+#ifndef SEALSHM_CLIENT_CLIENT_PRIVATE_H
+#define SEALSHM_CLIENT_CLIENT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wayland-client-core.h>
+
+#include "sealshm/client.h"
+
+struct sealshm_client_pool {
+	struct wl_shm_pool *wl_pool;
+	int fd;
+	/* The whole reservation; the file is mapped over [base, base+size). */
+	uint8_t *base;
+	size_t reserved;
+	size_t size;
+	/* sealshm_client_buffer.link, sorted by offset: gaps are free */
+	struct wl_list buffers;
+	size_t used;
+	struct sealshm_client_stats stats;
+
+	/* Set while a swapchain owns the pool. */
+	struct sealshm_swapchain *swapchain;
+	struct wl_list swapchain_link;
+	/* No new buffers; destroyed when its last buffer goes. */
+	bool retiring;
+};
+
+struct sealshm_client_buffer {
+	struct sealshm_client_pool *pool;
+	struct wl_list link;
+	struct wl_buffer *wl_buffer;
+	size_t offset;
+	size_t slot_size;
+	int32_t width, height, stride;
+	uint32_t format;
+
+	/* Swapchain state; unused for buffers made directly on a pool. */
+	struct wl_list swapchain_link;
+	bool busy;
+	/* Destroy on release: wrong size, surplus or its pool is retiring. */
+	bool doomed;
+	/* Number of the frame the contents belong to; 0: undefined. */
+	uint64_t frame;
+	/* Number of the frame that last acquired or cancelled it. */
+	uint64_t last_used;
+	int age;
+};
+
+/** Page size, cached. */
+size_t
+client_page_size(void);
+
+/**
+ * Stride and slot size of a buffer, overflow-checked.  Returns 0, or -1
+ * with errno EINVAL (bad geometry or format) or EOVERFLOW.
+ */
+int
+client_buffer_layout(int32_t width, int32_t height, uint32_t format,
+		     int32_t *stride, size_t *slot_size);
+
+/**
+ * Free the buffer's slot and destroy its wl_buffer.  @p punch returns the
+ * slot's pages to the kernel; callers pass false when the compositor may
+ * still read the pages (the pool is torn down without reusing them).
+ */
+void
+client_buffer_free(struct sealshm_client_buffer *buffer, bool punch);
+
+/** The pool's counters, with bytes_backed read from the file now. */
+void
+client_pool_read_stats(struct sealshm_client_pool *pool,
+		       struct sealshm_client_stats *stats);
+
+#endif /* SEALSHM_CLIENT_CLIENT_PRIVATE_H */
