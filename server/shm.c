@@ -1,3 +1,413 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until the server module lands */
+/*
+ * Copyright © 2026 the sealshm authors
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <wayland-server-core.h>
+
 #include "export.h"
+#include "pool.h"
+#include "sealshm-shm-server-protocol.h"
+#include "shm.h"
+
+#define DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
+#define DEFAULT_MAX_POOLS_PER_CLIENT 4096u
+
+static const char *const reject_reason_names[] = {
+	[SEALSHM_REJECT_NOT_REGULAR] = "not-regular",
+	[SEALSHM_REJECT_NOT_SHMEM] = "not-shmem",
+	[SEALSHM_REJECT_UNSEALED] = "unsealed",
+	[SEALSHM_REJECT_BAD_SIZE] = "bad-size",
+	[SEALSHM_REJECT_FILE_TOO_SMALL] = "file-too-small",
+	[SEALSHM_REJECT_POOL_TOO_LARGE] = "pool-too-large",
+	[SEALSHM_REJECT_CLIENT_POOLS] = "client-pools",
+	[SEALSHM_REJECT_CLIENT_BYTES] = "client-bytes",
+	[SEALSHM_REJECT_MAP_FAILED] = "map-failed",
+};
+
+static const char *const policy_names[] = {
+	[SEALSHM_POLICY_STRICT] = "strict",
+	[SEALSHM_POLICY_SEAL] = "seal",
+	[SEALSHM_POLICY_COPY] = "copy",
+};
+
+static void
+default_log_handler(enum sealshm_log_level level, const char *fmt,
+		    va_list args, void *user_data)
+{
+	if (level != SEALSHM_LOG_ERROR)
+		return;
+	fputs("sealshm: ", stderr);
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
+static void
+shm_vlog(struct sealshm *shm, enum sealshm_log_level level, const char *fmt,
+	 va_list args)
+{
+	/* The compositor's handler and user data may be gone with it. */
+	if (shm->destroyed)
+		return;
+	shm->log_handler(level, fmt, args, shm->log_user_data);
+}
+
+void
+shm_log(struct sealshm *shm, enum sealshm_log_level level,
+	const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	shm_vlog(shm, level, fmt, args);
+	va_end(args);
+}
+
+void
+shm_client_verror(struct shm_client *owner, struct wl_resource *resource,
+		  uint32_t code, const char *fmt, va_list args)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	shm_log(owner->shm, SEALSHM_LOG_DEBUG, "client bug: %s", msg);
+	wl_resource_post_error(resource, code, "%s", msg);
+	/* libwayland keeps only the first error of a client. */
+	if (!owner->errored) {
+		owner->errored = true;
+		owner->shm->stats.clients_disconnected++;
+	}
+}
+
+void
+shm_client_error(struct shm_client *owner, struct wl_resource *resource,
+		 uint32_t code, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	shm_client_verror(owner, resource, code, fmt, args);
+	va_end(args);
+}
+
+static void
+sealshm_unref(struct sealshm *shm)
+{
+	assert(shm->refcount > 0);
+	if (--shm->refcount > 0)
+		return;
+	free(shm->formats);
+	free(shm);
+}
+
+struct shm_client *
+shm_client_ref(struct shm_client *owner)
+{
+	owner->refcount++;
+	return owner;
+}
+
+void
+shm_client_unref(struct shm_client *owner)
+{
+	assert(owner->refcount > 0);
+	if (--owner->refcount > 0)
+		return;
+	wl_list_remove(&owner->link);
+	sealshm_unref(owner->shm);
+	free(owner);
+}
+
+static void
+handle_client_destroy(struct wl_listener *listener, void *data)
+{
+	struct shm_client *owner = wl_container_of(listener, owner, destroy);
+
+	wl_list_remove(&owner->destroy.link);
+	wl_list_init(&owner->destroy.link);
+	shm_client_unref(owner);
+}
+
+static struct shm_client *
+shm_client_get(struct sealshm *shm, struct wl_client *client)
+{
+	struct wl_listener *listener;
+	struct shm_client *owner;
+
+	listener = wl_client_get_destroy_listener(client, handle_client_destroy);
+	if (listener)
+		return wl_container_of(listener, owner, destroy);
+
+	owner = calloc(1, sizeof(*owner));
+	if (!owner)
+		return NULL;
+	owner->refcount = 1;
+	owner->shm = shm;
+	shm->refcount++;
+	owner->destroy.notify = handle_client_destroy;
+	wl_client_add_destroy_listener(client, &owner->destroy);
+	wl_list_insert(&shm->clients, &owner->link);
+	return owner;
+}
+
+const struct format_info *
+shm_get_format(struct sealshm *shm, uint32_t format)
+{
+	for (size_t i = 0; i < shm->formats_len; i++) {
+		if (shm->formats[i]->shm_format == format)
+			return shm->formats[i];
+	}
+	return NULL;
+}
+
+static void
+shm_create_pool(struct wl_client *client, struct wl_resource *resource,
+		uint32_t id, int32_t fd, int32_t size)
+{
+	struct sealshm *shm = wl_resource_get_user_data(resource);
+	struct shm_client *owner;
+
+	if (!shm) {
+		close(fd);
+		pool_create_inert(resource, id);
+		return;
+	}
+	owner = shm_client_get(shm, client);
+	if (!owner) {
+		close(fd);
+		wl_client_post_no_memory(client);
+		return;
+	}
+	pool_create(owner, resource, id, fd, size);
+}
+
+static void
+shm_release(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static const struct wl_shm_interface wl_shm_impl = {
+	.create_pool = shm_create_pool,
+	.release = shm_release,
+};
+
+static void
+shm_resource_destroy(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+static void
+bind_shm(struct wl_client *client, void *data, uint32_t version, uint32_t id)
+{
+	struct sealshm *shm = data;
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, &wl_shm_interface, (int)version,
+				      id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &wl_shm_impl, shm,
+				       shm_resource_destroy);
+	wl_list_insert(&shm->resources, wl_resource_get_link(resource));
+
+	for (size_t i = 0; i < shm->formats_len; i++)
+		wl_shm_send_format(resource, shm->formats[i]->shm_format);
+}
+
+static void
+handle_display_destroy(struct wl_listener *listener, void *data)
+{
+	struct sealshm *shm = wl_container_of(listener, shm, display_destroy);
+
+	sealshm_destroy(shm);
+}
+
+static bool
+has_format(struct sealshm *shm, uint32_t format)
+{
+	return shm_get_format(shm, format) != NULL;
+}
+
+static int
+init_formats(struct sealshm *shm, const struct sealshm_options *options)
+{
+	size_t max = format_table_len + options->extra_formats_len;
+
+	shm->formats = calloc(max, sizeof(*shm->formats));
+	if (!shm->formats)
+		return -1;
+	for (size_t i = 0; i < format_table_len; i++) {
+		if (format_table[i].pixman_format != 0)
+			shm->formats[shm->formats_len++] = &format_table[i];
+	}
+	for (size_t i = 0; i < options->extra_formats_len; i++) {
+		const struct format_info *info;
+
+		info = format_lookup(options->extra_formats[i]);
+		if (!info) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (!has_format(shm, info->shm_format))
+			shm->formats[shm->formats_len++] = info;
+	}
+	return 0;
+}
+
+/*
+ * Every pool keeps its fd open (see pool.c for why), so a compositor
+ * serving many clients needs far more than the usual soft limit of 1024.
+ */
+static void
+raise_fd_limit(struct sealshm *shm)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur == lim.rlim_max)
+		return;
+	lim.rlim_cur = lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		shm_log(shm, SEALSHM_LOG_INFO,
+			"could not raise RLIMIT_NOFILE: %s", strerror(errno));
+}
+
+SEALSHM_EXPORT struct sealshm *
+sealshm_create(struct wl_display *display,
+	       const struct sealshm_options *options)
+{
+	static const struct sealshm_options defaults;
+	struct sealshm *shm;
+	int saved_errno;
+
+	assert(display);
+	if (!options)
+		options = &defaults;
+	if ((unsigned)options->policy > SEALSHM_POLICY_COPY ||
+	    options->max_pool_size > INT32_MAX ||
+	    (options->extra_formats_len && !options->extra_formats)) {
+		errno = EINVAL;
+		return NULL;
+	}
+
+	shm = calloc(1, sizeof(*shm));
+	if (!shm)
+		return NULL;
+	shm->refcount = 1;
+	shm->display = display;
+	wl_list_init(&shm->resources);
+	wl_list_init(&shm->clients);
+	shm->policy = options->policy;
+	shm->max_pool_size = options->max_pool_size ? options->max_pool_size
+						    : INT32_MAX;
+	shm->max_bytes_per_client = options->max_bytes_per_client ?
+		options->max_bytes_per_client : DEFAULT_MAX_BYTES_PER_CLIENT;
+	shm->max_pools_per_client = options->max_pools_per_client ?
+		options->max_pools_per_client : DEFAULT_MAX_POOLS_PER_CLIENT;
+	shm->log_handler = options->log_handler ? options->log_handler
+						: default_log_handler;
+	shm->log_user_data = options->log_user_data;
+
+	if (init_formats(shm, options) < 0)
+		goto err_free;
+
+	shm->global = wl_global_create(display, &wl_shm_interface, 2, shm,
+				       bind_shm);
+	if (!shm->global)
+		goto err_free;
+
+	raise_fd_limit(shm);
+	shm->display_destroy.notify = handle_display_destroy;
+	wl_display_add_destroy_listener(display, &shm->display_destroy);
+	return shm;
+
+err_free:
+	saved_errno = errno;
+	free(shm->formats);
+	free(shm);
+	errno = saved_errno;
+	return NULL;
+}
+
+SEALSHM_EXPORT void
+sealshm_destroy(struct sealshm *shm)
+{
+	struct wl_resource *resource, *tmp_resource;
+	struct shm_client *owner, *tmp_owner;
+
+	if (!shm)
+		return;
+	shm->destroyed = true;
+	wl_list_remove(&shm->display_destroy.link);
+	wl_global_destroy(shm->global);
+
+	/* Bound wl_shm objects stay valid for their clients, but inert. */
+	wl_resource_for_each_safe(resource, tmp_resource, &shm->resources) {
+		wl_resource_set_user_data(resource, NULL);
+		wl_list_remove(wl_resource_get_link(resource));
+		wl_list_init(wl_resource_get_link(resource));
+	}
+
+	/*
+	 * Forget the clients so that a new sealshm on the same display starts
+	 * afresh; the accounting lives on with the pools that use it.
+	 */
+	wl_list_for_each_safe(owner, tmp_owner, &shm->clients, link) {
+		wl_list_remove(&owner->link);
+		wl_list_init(&owner->link);
+		if (!wl_list_empty(&owner->destroy.link)) {
+			wl_list_remove(&owner->destroy.link);
+			wl_list_init(&owner->destroy.link);
+			shm_client_unref(owner);
+		}
+	}
+	sealshm_unref(shm);
+}
+
+SEALSHM_EXPORT void
+sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats)
+{
+	assert(shm && stats);
+	*stats = shm->stats;
+}
+
+SEALSHM_EXPORT const char *
+sealshm_reject_reason_name(enum sealshm_reject_reason reason)
+{
+	if ((unsigned)reason >= SEALSHM_REJECT_REASON_COUNT)
+		return "unknown";
+	return reject_reason_names[reason];
+}
+
+SEALSHM_EXPORT const char *
+sealshm_policy_name(enum sealshm_policy policy)
+{
+	if ((unsigned)policy > SEALSHM_POLICY_COPY)
+		return "unknown";
+	return policy_names[policy];
+}
+
+SEALSHM_EXPORT bool
+sealshm_policy_from_name(const char *name, enum sealshm_policy *policy)
+{
+	assert(name && policy);
+	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]);
+	     i++) {
+		if (strcmp(name, policy_names[i]) == 0) {
+			*policy = (enum sealshm_policy)i;
+			return true;
+		}
+	}
+	return false;
+}

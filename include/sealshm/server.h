@@ -20,16 +20,53 @@
  * wl_shm_pool.resize.  Reads of a buffer's pixels therefore cannot fault,
  * from any thread, and no signal handler is installed or needed.
  *
+ * What a client must send (default, strict policy): a memfd created with
+ * memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), sealed with
+ * fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) (adding F_SEAL_SEAL is fine,
+ * F_SEAL_GROW stops the pool from growing), at least as large as the pool.
+ * create_pool checks, in this order: a readable regular file; its seals
+ * (F_GET_SEALS) before anything about its size; a shmem file (hugetlbfs
+ * is always refused: it can fault when huge pages run out); the policy's
+ * verdict on the seals; the size (> 0, <= the file's size, within the
+ * limits); then the mapping.  Read-only fds and files sealed F_SEAL_WRITE
+ * or F_SEAL_FUTURE_WRITE are accepted and mapped read-only.
+ *
+ * Buffers: the format must be advertised; width, height > 0; offset >= 0;
+ * stride >= width * bytes per pixel and a multiple of the pixel size; for
+ * formats pixman reads (all advertised ones except extra_formats) stride
+ * must also be a multiple of 4, because pixman reads rows as 32-bit words
+ * (this matters for 1-, 2- and 3-byte formats); offset + stride * height
+ * <= the pool's size.  All of it computed in 64 bits.
+ *
+ * Resize: the new size must be >= the current one; the file's size is
+ * checked again (fstat on the pool's fd, which the module keeps open for
+ * the pool's life), as are the limits.  The mapping grows in place when
+ * the address space allows, moves when no buffer uses it yet, and
+ * otherwise a new mapping serves buffers made from then on while the old
+ * one lives as long as its buffers: no buffer's pointer ever moves, and
+ * buffers in the grown range can be created right away.
+ *
+ * Resources: each pool holds its client's fd open (bounded by
+ * max_pools_per_client; sealshm_create() raises the RLIMIT_NOFILE soft
+ * limit to the hard limit) and at least one mapping.
+ *
  * Threading: every function here must be called from the thread that runs
  * the wl_display's event loop, except the read paths explicitly marked
  * thread-safe (begin/end access and reading through the returned pointer
- * or pixman image, for buffers of mapped pools).  The library starts no
- * threads.
+ * or pixman image, for buffers of mapped pools: sealshm_buffer_is_copied()
+ * false).  ref/unref are not thread-safe.  The library starts no threads
+ * and installs no signal handlers.
  *
- * Errors: client mistakes are answered with wl_shm protocol errors
- * (invalid_fd, invalid_stride, invalid_format) whose messages name the
- * cause and the fix; the client is disconnected by libwayland as usual and
- * everything it created is freed.  Misuse of this API by the compositor
+ * Errors: client mistakes are answered with wl_shm protocol errors whose
+ * messages name the cause and the fix: invalid_format (format not
+ * advertised), invalid_stride (bad geometry; create_pool size <= 0;
+ * resize to a smaller, zero or negative size), invalid_fd (everything
+ * about the fd: not a readable regular file, not shmem, unsealed, file
+ * smaller than the pool, limits, mmap failure).  The received fd is
+ * closed and no mapping stays behind; the message is also logged at
+ * SEALSHM_LOG_DEBUG as "client bug: <message>".  The client is
+ * disconnected by libwayland as usual and everything it created is freed,
+ * except buffers the compositor still references.  Misuse of this API by the compositor
  * (NULL where an object is required, unbalanced access or unref) is caught
  * by assert().  Constructors return NULL and set errno.
  */
@@ -92,15 +129,22 @@ typedef void (*sealshm_log_func_t)(enum sealshm_log_level level,
 				   const char *fmt, va_list args,
 				   void *user_data);
 
-/** Why a wl_shm.create_pool was refused. */
+/**
+ * Why a wl_shm.create_pool was refused.  Counted in
+ * sealshm_stats.pools_rejected_by_reason; resize refusals are counted in
+ * resizes_rejected only.
+ */
 enum sealshm_reject_reason {
-	/** fstat failed or the fd is not a regular file (pipe, socket...) */
+	/**
+	 * fstat failed, the fd is not a regular file (pipe, socket, device,
+	 * directory, eventfd...), or it cannot be read (O_PATH, O_WRONLY)
+	 */
 	SEALSHM_REJECT_NOT_REGULAR = 0,
 	/** not on shmem: hugetlbfs, or (strict/seal) a disk file */
 	SEALSHM_REJECT_NOT_SHMEM,
 	/** the file lacks F_SEAL_SHRINK and the policy cannot fix that */
 	SEALSHM_REJECT_UNSEALED,
-	/** size <= 0 (wl_shm_pool.resize: smaller than before) */
+	/** size <= 0 */
 	SEALSHM_REJECT_BAD_SIZE,
 	/** the file is smaller than the requested pool size */
 	SEALSHM_REJECT_FILE_TOO_SMALL,
@@ -110,7 +154,7 @@ enum sealshm_reject_reason {
 	SEALSHM_REJECT_CLIENT_POOLS,
 	/** the client would exceed max_bytes_per_client */
 	SEALSHM_REJECT_CLIENT_BYTES,
-	/** mmap (or, under the seal policy, F_ADD_SEALS) failed */
+	/** mmap, or (seal policy) adding F_SEAL_SHRINK, failed */
 	SEALSHM_REJECT_MAP_FAILED,
 	SEALSHM_REJECT_REASON_COUNT,
 };
@@ -132,11 +176,23 @@ struct sealshm_options {
 	 */
 	const uint32_t *extra_formats;
 	size_t extra_formats_len;
-	/** Largest pool in bytes; default and maximum INT32_MAX. */
+	/**
+	 * Largest pool in bytes; default and maximum INT32_MAX (larger is
+	 * EINVAL).
+	 */
 	uint64_t max_pool_size;
-	/** Bytes of pools one client may hold at once; default 4 GiB. */
+	/**
+	 * Bytes one client may hold at once; default 4 GiB.  Counts the size
+	 * of every live mapping of the client's pools (a mapping kept alive
+	 * by buffers after a resize counts until they are gone) and the size
+	 * of copy-policy pools.
+	 */
 	uint64_t max_bytes_per_client;
-	/** Pools one client may hold at once; default 4096. */
+	/**
+	 * Pools one client may hold at once; default 4096.  A pool counts
+	 * until its wl_shm_pool and all its buffers are gone.  Each holds an
+	 * fd and at least one mapping (the process has vm.max_map_count).
+	 */
 	uint32_t max_pools_per_client;
 	/** Log handler; default: errors to stderr, nothing else. */
 	sealshm_log_func_t log_handler;
@@ -149,6 +205,7 @@ struct sealshm_stats {
 	/** Pools accepted per policy path: [0] sealed by the client,
 	 *  [1] sealed by the server (seal policy), [2] copied (copy policy). */
 	uint64_t pools_accepted_by_tier[3];
+	/** create_pool requests refused, in total and by reason. */
 	uint64_t pools_rejected;
 	uint64_t pools_rejected_by_reason[SEALSHM_REJECT_REASON_COUNT];
 	uint64_t buffers_created;
@@ -157,10 +214,12 @@ struct sealshm_stats {
 	uint64_t resizes_rejected;
 	/** Bytes currently mapped for client pools. */
 	uint64_t bytes_mapped;
-	/** mmap calls made for client pools, in total. */
+	/** mmap and mremap calls made for client pools, in total. */
 	uint64_t map_calls;
-	/** Clients sent a protocol error by this module. */
+	/** Clients sent a protocol error by this module (once each). */
 	uint64_t clients_disconnected;
+	/** Copy policy: accesses that found the client's file truncated. */
+	uint64_t copy_short_reads;
 };
 
 /**
@@ -178,8 +237,12 @@ sealshm_create(struct wl_display *display,
 
 /**
  * Remove the global and free the module.  Buffers the compositor still
- * holds references to stay valid until they are unreferenced.  NULL is a
- * no-op.
+ * holds references to stay valid until they are unreferenced.  wl_shm
+ * objects clients already bound become inert (their new pools and buffers
+ * are not sealshm buffers, and the fds are closed right away); pools they
+ * made before keep working.  Nothing is logged afterwards.  Called
+ * automatically when the display is destroyed; do not call it after that.
+ * NULL is a no-op.
  */
 void
 sealshm_destroy(struct sealshm *shm);
@@ -212,7 +275,7 @@ struct sealshm_buffer *
 sealshm_buffer_from_resource(struct wl_resource *resource);
 
 /**
- * Take a reference.  The buffer's geometry, data pointer and pixman image
+ * Take a reference (event loop thread only).  The buffer's geometry, data pointer and pixman image
  * stay valid and unchanged while any reference is held, also after the
  * client destroyed the wl_buffer, its pool or its connection.
  * @return @p buffer.
@@ -220,7 +283,11 @@ sealshm_buffer_from_resource(struct wl_resource *resource);
 struct sealshm_buffer *
 sealshm_buffer_ref(struct sealshm_buffer *buffer);
 
-/** Drop a reference taken with sealshm_buffer_ref(). */
+/**
+ * Drop a reference taken with sealshm_buffer_ref() (event loop thread
+ * only).  The last reference frees the buffer, and with it the pool's
+ * mapping and fd when no other buffer uses them.  NULL is a no-op.
+ */
 void
 sealshm_buffer_unref(struct sealshm_buffer *buffer);
 
@@ -264,22 +331,32 @@ bool
 sealshm_buffer_is_immutable(struct sealshm_buffer *buffer);
 
 /**
+ * True when the buffer's pool is served by the copy policy: its pixels
+ * live in memory of the module, filled by sealshm_buffer_begin_access().
+ */
+bool
+sealshm_buffer_is_copied(struct sealshm_buffer *buffer);
+
+/**
  * Start reading (or, unless read-only, writing) the pixels and return a
  * pointer to the first row.  The pointer is the same for the buffer's
  * whole life.  For buffers of mapped pools this is cheap and thread-safe
  * and the memory can be read without any signal handler.  For buffers of
- * copy-policy pools it reads the buffer's bytes into memory owned by the
- * module; if the client truncated its file the missing part reads as
- * zeros and the client gets an invalid_fd error.  Pair each call with
- * sealshm_buffer_end_access().
+ * copy-policy pools (event loop thread only) the outermost begin reads the
+ * buffer's bytes (only the buffer's, not the pool's) with pread into memory
+ * owned by the module, allocated once per buffer; if the client truncated
+ * its file the missing part reads as zeros, the client gets an invalid_fd
+ * error and nothing faults.  Pair each call with
+ * sealshm_buffer_end_access(); accesses may nest.
  */
 void *
 sealshm_buffer_begin_access(struct sealshm_buffer *buffer);
 
 /**
- * End an access started with sealshm_buffer_begin_access().  For
- * copy-policy pools, @p wrote true writes the buffer's bytes back to the
- * client's file.
+ * End an access started with sealshm_buffer_begin_access().  @p wrote
+ * must be false for read-only buffers (assert).  For copy-policy pools, if
+ * any nested access wrote, the outermost end writes the bytes that were
+ * read back to the client's file with pwrite.
  */
 void
 sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote);
@@ -287,7 +364,8 @@ sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote);
 /**
  * A pixman image of the buffer's pixels, owned by the buffer: valid while
  * a reference is held, the same image every time.  NULL when pixman cannot
- * read the format.  Read it only between begin and end access.
+ * read the format (extra_formats).  Read it only between begin and end
+ * access; never composite into it when the buffer is read-only.
  */
 pixman_image_t *
 sealshm_buffer_get_pixman_image(struct sealshm_buffer *buffer);

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <wayland-server-core.h>
+
+#include "buffer.h"
+#include "export.h"
+#include "pool.h"
+#include "sealshm-shm-server-protocol.h"
+#include "shm.h"
+
+/* From libwayland-server; wayland-server-protocol.h would clash with ours. */
+extern const struct wl_interface wl_buffer_interface;
+
+struct wl_buffer_requests {
+	void (*destroy)(struct wl_client *client, struct wl_resource *resource);
+};
+
+struct sealshm_buffer {
+	int refcount;
+	struct wl_resource *resource;	/* NULL once destroyed */
+	struct pool *pool;
+	struct pool_mapping *mapping;	/* NULL in the copy tier */
+	int64_t offset;
+	int32_t width, height, stride;
+	uint32_t format;
+	/*
+	 * Into the mapping, or the copy tier's own memory: allocated once,
+	 * so the pointer never changes.
+	 */
+	void *data;
+	/* Copy tier: bytes the last begin_access read, and whether an
+	 * access wrote since. */
+	size_t copied;
+	bool dirty;
+	pixman_image_t *image;
+	/* Balances begin/end access, possibly from several threads. */
+	atomic_int accesses;
+};
+
+static void
+buffer_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static const struct wl_buffer_requests wl_buffer_impl = {
+	.destroy = buffer_destroy,
+};
+
+static void
+buffer_resource_destroy(struct wl_resource *resource)
+{
+	struct sealshm_buffer *buffer = wl_resource_get_user_data(resource);
+
+	if (!buffer)
+		return;
+	buffer->resource = NULL;
+	sealshm_buffer_unref(buffer);
+}
+
+void
+buffer_create_inert(struct wl_resource *pool_resource, uint32_t id)
+{
+	struct wl_client *client = wl_resource_get_client(pool_resource);
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &wl_buffer_impl, NULL,
+				       buffer_resource_destroy);
+}
+
+static void
+reject_buffer(struct pool *pool, struct wl_resource *resource, uint32_t code,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+reject_buffer(struct pool *pool, struct wl_resource *resource, uint32_t code,
+	      const char *fmt, ...)
+{
+	va_list args;
+
+	pool->owner->shm->stats.buffers_rejected++;
+	va_start(args, fmt);
+	shm_client_verror(pool->owner, resource, code, fmt, args);
+	va_end(args);
+}
+
+/* All in 64 bits: no product or sum of two int32 can overflow there. */
+static bool
+check_geometry(struct pool *pool, struct wl_resource *resource,
+	       const struct format_info *info, int64_t offset, int64_t width,
+	       int64_t height, int64_t stride)
+{
+	int64_t row = width * info->bytes_per_pixel;
+
+	if (width <= 0 || height <= 0) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: size %" PRId64 "x%"
+			      PRId64 " is empty; width and height must be "
+			      "positive", width, height);
+		return false;
+	}
+	if (offset < 0) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: offset %" PRId64
+			      " is negative; pass the buffer's byte offset in "
+			      "the pool", offset);
+		return false;
+	}
+	if (stride < row) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: stride %" PRId64
+			      " is smaller than a row of %" PRId64 " %s pixels "
+			      "(%" PRId64 " bytes); stride must be at least "
+			      "width * %" PRIu32, stride, width, info->name,
+			      row, info->bytes_per_pixel);
+		return false;
+	}
+	if (stride % info->bytes_per_pixel != 0) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: stride %" PRId64
+			      " is not a multiple of the %" PRIu32 " bytes of a "
+			      "%s pixel", stride, info->bytes_per_pixel,
+			      info->name);
+		return false;
+	}
+	/* pixman reads rows as 32-bit words. */
+	if (info->pixman_format != 0 && stride % 4 != 0) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: stride %" PRId64
+			      " is not a multiple of 4; rows of %s buffers must "
+			      "start at 4-byte boundaries (round the stride up)",
+			      stride, info->name);
+		return false;
+	}
+	if (offset + stride * height > pool->size) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "wl_shm_pool.create_buffer: offset %" PRId64
+			      " + stride %" PRId64 " * height %" PRId64 " = %"
+			      PRId64 " bytes is beyond the pool's %" PRId32
+			      " bytes; resize the pool first", offset, stride,
+			      height, offset + stride * height, pool->size);
+		return false;
+	}
+	return true;
+}
+
+void
+buffer_create(struct pool *pool, struct wl_resource *pool_resource,
+	      uint32_t id, int32_t offset, int32_t width, int32_t height,
+	      int32_t stride, uint32_t format)
+{
+	struct wl_client *client = wl_resource_get_client(pool_resource);
+	const struct format_info *info;
+	struct sealshm_buffer *buffer;
+	size_t size;
+
+	info = shm_get_format(pool->owner->shm, format);
+	if (!info) {
+		reject_buffer(pool, pool_resource, WL_SHM_ERROR_INVALID_FORMAT,
+			      "wl_shm_pool.create_buffer: format 0x%08" PRIx32
+			      " was not advertised; use a format from the "
+			      "wl_shm.format events", format);
+		return;
+	}
+	if (!check_geometry(pool, pool_resource, info, offset, width, height,
+			    stride))
+		return;
+
+	buffer = calloc(1, sizeof(*buffer));
+	if (!buffer)
+		goto err_no_memory;
+	buffer->refcount = 1;
+	buffer->pool = pool_ref(pool);
+	buffer->offset = offset;
+	buffer->width = width;
+	buffer->height = height;
+	buffer->stride = stride;
+	buffer->format = format;
+	size = (size_t)stride * (size_t)height;
+
+	if (pool->mapping) {
+		buffer->mapping = pool_mapping_ref(pool->mapping);
+		buffer->data = (char *)buffer->mapping->data + offset;
+	} else {
+		/* calloc of a large size maps lazily: unread buffers cost
+		 * address space, not memory. */
+		buffer->data = calloc(1, size);
+		if (!buffer->data)
+			goto err_buffer;
+	}
+
+	if (info->pixman_format != 0) {
+		buffer->image = pixman_image_create_bits(
+			info->pixman_format, width, height, buffer->data,
+			stride);
+		if (!buffer->image)
+			goto err_buffer;
+	}
+
+	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1,
+					      id);
+	if (!buffer->resource)
+		goto err_buffer;
+	wl_resource_set_implementation(buffer->resource, &wl_buffer_impl,
+				       buffer, buffer_resource_destroy);
+	pool->owner->shm->stats.buffers_created++;
+	return;
+
+err_buffer:
+	sealshm_buffer_unref(buffer);
+err_no_memory:
+	wl_client_post_no_memory(client);
+}
+
+static void
+buffer_free(struct sealshm_buffer *buffer)
+{
+	if (buffer->image)
+		pixman_image_unref(buffer->image);
+	if (buffer->mapping)
+		pool_mapping_unref(buffer->mapping);
+	else
+		free(buffer->data);
+	pool_unref(buffer->pool);
+	free(buffer);
+}
+
+SEALSHM_EXPORT struct sealshm_buffer *
+sealshm_buffer_from_resource(struct wl_resource *resource)
+{
+	assert(resource);
+	if (!wl_resource_instance_of(resource, &wl_buffer_interface,
+				     &wl_buffer_impl))
+		return NULL;
+	return wl_resource_get_user_data(resource);
+}
+
+SEALSHM_EXPORT struct sealshm_buffer *
+sealshm_buffer_ref(struct sealshm_buffer *buffer)
+{
+	assert(buffer && buffer->refcount > 0);
+	buffer->refcount++;
+	return buffer;
+}
+
+SEALSHM_EXPORT void
+sealshm_buffer_unref(struct sealshm_buffer *buffer)
+{
+	if (!buffer)
+		return;
+	assert(buffer->refcount > 0);
+	if (--buffer->refcount > 0)
+		return;
+	assert(atomic_load(&buffer->accesses) == 0);
+	buffer_free(buffer);
+}
+
+SEALSHM_EXPORT struct wl_resource *
+sealshm_buffer_get_resource(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->resource;
+}
+
+SEALSHM_EXPORT int32_t
+sealshm_buffer_get_width(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->width;
+}
+
+SEALSHM_EXPORT int32_t
+sealshm_buffer_get_height(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->height;
+}
+
+SEALSHM_EXPORT int32_t
+sealshm_buffer_get_stride(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->stride;
+}
+
+SEALSHM_EXPORT uint32_t
+sealshm_buffer_get_format(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->format;
+}
+
+SEALSHM_EXPORT bool
+sealshm_buffer_is_read_only(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->pool->read_only;
+}
+
+SEALSHM_EXPORT bool
+sealshm_buffer_is_immutable(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->pool->immutable;
+}
+
+SEALSHM_EXPORT bool
+sealshm_buffer_is_copied(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->mapping == NULL;
+}
+
+/*
+ * The client may have truncated its unsealed file: read what is there,
+ * zero the rest and tell the client.  pread past the end returns short, it
+ * cannot fault.
+ */
+static void
+copy_in(struct sealshm_buffer *buffer)
+{
+	struct pool *pool = buffer->pool;
+	size_t size = (size_t)buffer->stride * (size_t)buffer->height;
+	char *dst = buffer->data;
+	size_t done = 0;
+	ssize_t n;
+	int err = 0;
+
+	while (done < size) {
+		n = pread(pool->fd, dst + done, size - done,
+			  (off_t)buffer->offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	buffer->copied = done;
+	if (done == size)
+		return;
+
+	memset(dst + done, 0, size - done);
+	pool->owner->shm->stats.copy_short_reads++;
+	if (!pool->owner->errored && (pool->resource || buffer->resource))
+		shm_client_error(pool->owner,
+				 pool->resource ? pool->resource
+						: buffer->resource,
+				 WL_SHM_ERROR_INVALID_FD,
+				 "wl_buffer: only %zu of the buffer's %zu bytes "
+				 "could be read from the pool's file (%s); do "
+				 "not shrink a pool's file, and seal it with "
+				 "F_SEAL_SHRINK (memfd_create with "
+				 "MFD_ALLOW_SEALING) so it cannot shrink",
+				 done, size,
+				 err ? strerror(err) : "the file was truncated");
+}
+
+static void
+copy_out(struct sealshm_buffer *buffer)
+{
+	const char *src = buffer->data;
+	size_t done = 0;
+	ssize_t n;
+
+	/* Only what was read: writing more would grow a truncated file. */
+	while (done < buffer->copied) {
+		n = pwrite(buffer->pool->fd, src + done, buffer->copied - done,
+			   (off_t)buffer->offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			shm_log(buffer->pool->owner->shm, SEALSHM_LOG_DEBUG,
+				"writing a copied buffer back failed: %s",
+				n < 0 ? strerror(errno) : "no progress");
+			return;
+		}
+		done += (size_t)n;
+	}
+}
+
+SEALSHM_EXPORT void *
+sealshm_buffer_begin_access(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	if (atomic_fetch_add(&buffer->accesses, 1) == 0 && !buffer->mapping)
+		copy_in(buffer);
+	return buffer->data;
+}
+
+SEALSHM_EXPORT void
+sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote)
+{
+	int before;
+
+	assert(buffer);
+	assert(!wrote || !buffer->pool->read_only);
+	if (wrote && !buffer->mapping)
+		buffer->dirty = true;
+	before = atomic_fetch_sub(&buffer->accesses, 1);
+	assert(before > 0);
+	if (before == 1 && buffer->dirty) {
+		buffer->dirty = false;
+		copy_out(buffer);
+	}
+}
+
+SEALSHM_EXPORT pixman_image_t *
+sealshm_buffer_get_pixman_image(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->image;
+}

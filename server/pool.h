@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * wl_shm_pool: acceptance of a client's fd, its mappings, resize.
+ * Private.
+ */
+
+#ifndef SEALSHM_SERVER_POOL_H
+#define SEALSHM_SERVER_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wayland-server-core.h>
+
+struct shm_client;
+
+/* Indexes of sealshm_stats.pools_accepted_by_tier. */
+enum pool_tier {
+	POOL_TIER_SEALED = 0,		/* the client sealed F_SEAL_SHRINK */
+	POOL_TIER_SERVER_SEALED = 1,	/* seal policy: we added the seal */
+	POOL_TIER_COPY = 2,		/* copy policy: never mapped */
+};
+
+/*
+ * One mmap of the pool's file.  The pool references its current mapping,
+ * each buffer the mapping it was created in, so a buffer's pointer stays
+ * valid however the pool grows.
+ */
+struct pool_mapping {
+	int refcount;
+	struct pool *pool;	/* outlives the mapping */
+	void *data;
+	size_t size;
+};
+
+/*
+ * Referenced by its wl_shm_pool resource and by each buffer made from it.
+ * The fd stays open for the pool's life: resize re-checks the file's size
+ * with fstat, and copy-tier buffers read through it.
+ */
+struct pool {
+	int refcount;
+	struct shm_client *owner;
+	struct wl_resource *resource;	/* NULL once destroyed */
+	int fd;
+	int32_t size;
+	enum pool_tier tier;
+	bool read_only;
+	bool immutable;
+	struct pool_mapping *mapping;	/* NULL in the copy tier */
+	uint64_t charged;		/* copy tier: bytes charged to owner */
+};
+
+/*
+ * wl_shm.create_pool: takes ownership of @p fd.  On a rejection posts the
+ * error on @p shm_resource.
+ */
+void
+pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
+	    uint32_t id, int fd, int32_t size);
+
+/* A wl_shm_pool that does nothing, for a wl_shm whose module is gone. */
+void
+pool_create_inert(struct wl_resource *shm_resource, uint32_t id);
+
+struct pool *
+pool_ref(struct pool *pool);
+
+void
+pool_unref(struct pool *pool);
+
+struct pool_mapping *
+pool_mapping_ref(struct pool_mapping *mapping);
+
+void
+pool_mapping_unref(struct pool_mapping *mapping);
+
+#endif /* SEALSHM_SERVER_POOL_H */

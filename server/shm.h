@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * State shared by the server module's objects: the module itself (struct
+ * sealshm), per-client accounting, logging and client errors.  Private.
+ */
+
+#ifndef SEALSHM_SERVER_SHM_H
+#define SEALSHM_SERVER_SHM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wayland-server-core.h>
+
+#include "format.h"
+#include "sealshm/server.h"
+
+/*
+ * Reference counted: the compositor holds one reference until
+ * sealshm_destroy(), every shm_client holds one.  Pools and buffers the
+ * compositor still uses after sealshm_destroy() therefore keep their
+ * accounting valid; once destroyed nothing is logged any more.
+ */
+struct sealshm {
+	int refcount;
+	bool destroyed;
+	struct wl_display *display;
+	struct wl_global *global;
+	struct wl_listener display_destroy;
+	struct wl_list resources;	/* wl_shm resources, by resource link */
+	struct wl_list clients;		/* shm_client.link */
+
+	enum sealshm_policy policy;
+	uint64_t max_pool_size;
+	uint64_t max_bytes_per_client;
+	uint32_t max_pools_per_client;
+	const struct format_info **formats;
+	size_t formats_len;
+	sealshm_log_func_t log_handler;
+	void *log_user_data;
+
+	struct sealshm_stats stats;
+};
+
+/*
+ * One per wl_client that made a pool: what it holds, against the limits.
+ * Referenced by the client's destroy listener and by each of its pools,
+ * so the accounting outlives the connection while the compositor still
+ * holds the client's buffers.
+ */
+struct shm_client {
+	int refcount;
+	struct sealshm *shm;
+	struct wl_listener destroy;	/* unlinked once the client is gone */
+	struct wl_list link;		/* sealshm.clients */
+	uint32_t pools;
+	uint64_t bytes;
+	bool errored;
+};
+
+void
+shm_log(struct sealshm *shm, enum sealshm_log_level level,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Post a wl_shm error on @p resource, log it as "client bug: ..." and
+ * count the client as disconnected (once).
+ */
+void
+shm_client_error(struct shm_client *owner, struct wl_resource *resource,
+		 uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+void
+shm_client_verror(struct shm_client *owner, struct wl_resource *resource,
+		  uint32_t code, const char *fmt, va_list args)
+	__attribute__((format(printf, 4, 0)));
+
+struct shm_client *
+shm_client_ref(struct shm_client *owner);
+
+void
+shm_client_unref(struct shm_client *owner);
+
+/* The advertised format @p format, or NULL. */
+const struct format_info *
+shm_get_format(struct sealshm *shm, uint32_t format);
+
+#endif /* SEALSHM_SERVER_SHM_H */
