@@ -227,7 +227,8 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 	/* The callback may have destroyed the client (protocol error). */
 	if (s->pending_buffer == buffer && buffer) {
 		surface_clear_pending(s);
-		wl_buffer_send_release(buffer);
+		if (!s->d->hold_buffers)
+			wl_buffer_send_release(buffer);
 	}
 	wl_resource_for_each_safe(cb, tmp, &s->frames) {
 		wl_callback_send_done(cb, 0);

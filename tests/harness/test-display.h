@@ -10,7 +10,8 @@
  * A minimal wl_compositor (version 4) can be added: wl_surface.attach and
  * commit hand the committed wl_buffer resource to a callback, which is
  * where a test reads pixels through the sealshm API.  After the callback
- * the buffer is released and frame callbacks are done.
+ * the buffer is released (unless hold_buffers is set) and frame callbacks
+ * are done.
  */
 
 #ifndef SEALSHM_TESTS_TEST_DISPLAY_H
@@ -33,6 +34,12 @@ struct test_display {
 		       void *data);
 	void *commit_data;
 	int commits;
+	/*
+	 * When true, committed buffers are not released after the commit
+	 * callback: the test holds them like a real compositor and sends
+	 * wl_buffer.release itself.  Default false.
+	 */
+	bool hold_buffers;
 	struct wl_event_source *sigchld;
 	struct wl_global *compositor_global;
 };
