@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * sealshm-bench: one trial is one server process and one client process
+ * (forked from the bench) talking over socketpairs.  The parent describes
+ * the trial in a struct trial, the children write a result struct back
+ * through a pipe.
+ */
+
+#ifndef SEALSHM_BENCH_BENCH_H
+#define SEALSHM_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sealshm/server.h>
+
+enum backend {
+	BACKEND_SEALSHM,
+	BACKEND_LIBWAYLAND,
+};
+
+/* What the server does with each committed buffer. */
+enum server_mode {
+	/* read every pixel between begin and end access */
+	SERVER_READ,
+	/* composite into a 1920x1080 output with pixman, and memcpy the
+	 * same bytes, timing both */
+	SERVER_COMPOSE,
+};
+
+enum client_kind {
+	/* two buffers in one pool, each frame paced by wl_surface.frame */
+	CLIENT_FRAME_LOOP,
+	/* a new pool and buffer for each frame */
+	CLIENT_CHURN,
+	/* interactive resize through the sizes of trial.steps */
+	CLIENT_RESIZE,
+	/* trial.clients connections with trial.buffers_per_client buffers */
+	CLIENT_SCALE,
+};
+
+/* How the client allocates its buffers. */
+enum client_alloc {
+	/* memfd sealed F_SEAL_SHRINK | F_SEAL_SEAL, made by hand */
+	ALLOC_SEALED,
+	/* memfd_create(name, 0): can never be sealed (copy tier) */
+	ALLOC_UNSEALED,
+	/* the client helper's swapchain */
+	ALLOC_HELPER,
+	/* one memfd grown with ftruncate, a new wl_shm_pool per buffer */
+	ALLOC_POOL_PER_BUFFER,
+	/* a new sealed memfd and pool for every size, as foot does */
+	ALLOC_MEMFD_PER_SIZE,
+};
+
+struct trial {
+	enum backend backend;
+	enum sealshm_policy policy;
+	enum server_mode mode;
+	enum client_kind kind;
+	enum client_alloc alloc;
+	/* buffer size; the largest size for CLIENT_RESIZE */
+	int32_t width, height;
+	/* CLIENT_RESIZE: number of size steps, smallest size */
+	int steps;
+	int32_t min_width, min_height;
+	/* timed loops run at least this long after warm-up... */
+	double duration;
+	/* ...unless a fixed number of frames is asked for */
+	int frames;
+	int clients;
+	int buffers_per_client;
+};
+
+struct client_result {
+	uint64_t frames;
+	uint64_t elapsed_ns;
+};
+
+struct server_result {
+	uint64_t commits;
+	/* mmap/mmap64/mremap calls on shared file mappings, counted by the
+	 * interposer in map-count.c */
+	uint64_t map_calls_counted;
+	/* sealshm only: sealshm_stats.map_calls and the pool tiers */
+	uint64_t map_calls_stats;
+	uint64_t pools_by_tier[3];
+	uint64_t vm_hwm_kib;
+	/* median per commit: begin access .. end access (pixels read) */
+	double access_ns;
+	/* SERVER_COMPOSE: medians over commits */
+	double composite_gbps;
+	double memcpy_gbps;
+	/* taken once trial.clients * buffers_per_client commits arrived,
+	 * and at start for the *_base values */
+	uint64_t rss_kib, rss_base_kib;
+	uint64_t rss_anon_kib, rss_anon_base_kib;
+	uint64_t maps, maps_base;
+	uint64_t fds, fds_base;
+};
+
+/*
+ * Run the server of @p trial on the sockets @p fds[0..nfds) (one client
+ * each) until every client disconnected; fill @p result.
+ * @return 0 or -1 after printing why.
+ */
+int
+bench_server_run(const struct trial *trial, const int *fds, int nfds,
+		 struct server_result *result);
+
+/* Run the client of @p trial on the sockets @p fds[0..nfds). */
+int
+bench_client_run(const struct trial *trial, const int *fds, int nfds,
+		 struct client_result *result);
+
+/* Mapping calls seen by the interposer since the process started. */
+uint64_t
+map_count_get(void);
+
+/* Values from /proc/self/status in KiB ("VmHWM", "RssAnon"...); 0 when
+ * missing. */
+uint64_t
+proc_status_kib(const char *field);
+
+/* Lines of /proc/self/maps. */
+uint64_t
+proc_count_maps(void);
+
+/* Open fds of the process. */
+uint64_t
+proc_count_fds(void);
+
+uint64_t
+now_ns(void);
+
+/* Median of @p n values (reorders @p v); 0 when n is 0. */
+double
+median(double *v, int n);
+
+#endif /* SEALSHM_BENCH_BENCH_H */

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+#
+# Runs sealshm-bench --quick and checks what it reports, never how fast:
+# every workload printed in the documented format, the JSON complete with
+# positive finite medians, and the mmap counting shown to work (libwayland
+# maps once per pool, so pool-per-buffer resizing must count at least one
+# mapping per step).
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+LINE = re.compile(r'^(?P<name>[a-z0-9x-]+): (?P<a>[a-z-]+) (?P<av>\S+) '
+                  r'(?P<unit>\S+), (?P<b>[a-z-]+) (?P<bv>\S+) (?P=unit), '
+                  r'ratio (?P<r>\S+)$')
+EXPECTED = [
+    'frame-loop-256x256', 'frame-loop-1920x1080', 'frame-loop-3840x2160',
+    'pool-churn-256x256',
+    'resize-helper-time', 'resize-helper-mmaps', 'resize-helper-peak-rss',
+    'resize-pool-per-buffer-time', 'resize-pool-per-buffer-mmaps',
+    'resize-pool-per-buffer-peak-rss',
+    'resize-memfd-per-size-time', 'resize-memfd-per-size-mmaps',
+    'resize-memfd-per-size-peak-rss',
+    'composition-1920x1080',
+    'copy-tier-1920x1080', 'copy-tier-1920x1080-server',
+    'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
+]
+QUICK_RESIZE_STEPS = 20
+
+
+def fail(msg):
+    print('FAIL: ' + msg)
+    sys.exit(1)
+
+
+def main():
+    bench = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'bench.json')
+        proc = subprocess.run([bench, '--quick', '--json', path],
+                              stdout=subprocess.PIPE, text=True)
+        sys.stdout.write(proc.stdout)
+        if proc.returncode != 0:
+            fail('sealshm-bench exited with %d' % proc.returncode)
+        with open(path) as f:
+            data = json.load(f)
+
+    printed = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith('goal '):
+            continue
+        m = LINE.match(line)
+        if not m:
+            fail('line not in the documented format: %r' % line)
+        printed[m.group('name')] = m
+    for name in EXPECTED:
+        if name not in printed:
+            fail('workload %s not printed' % name)
+    if printed['composition-1920x1080'].group('b') != 'memcpy':
+        fail('composition must compare against memcpy')
+
+    workloads = {w['name']: w for w in data['workloads']}
+    for name in EXPECTED:
+        w = workloads.get(name)
+        if w is None:
+            fail('workload %s missing from the JSON' % name)
+        if not w['a_samples'] or not w['b_samples']:
+            fail('%s has no samples' % name)
+        for side in ('a_median', 'b_median'):
+            v = w[side]
+            if v is None or not math.isfinite(v) or v < 0:
+                fail('%s %s is %r' % (name, side, v))
+        if w['better'] not in ('higher', 'lower'):
+            fail('%s: bad "better" %r' % (name, w['better']))
+    for name in EXPECTED:
+        if name.endswith('-mmaps') or name.startswith('scale-'):
+            continue
+        w = workloads[name]
+        if w['a_median'] <= 0 or w['b_median'] <= 0:
+            fail('%s: a measured rate or time is zero' % name)
+
+    counted = workloads['resize-pool-per-buffer-mmaps-interposed']
+    if counted['b_median'] < QUICK_RESIZE_STEPS:
+        fail('the mmap interposer saw %r mappings of libwayland for %d '
+             'pools' % (counted['b_median'], QUICK_RESIZE_STEPS))
+    ppb = workloads['resize-pool-per-buffer-mmaps']
+    if ppb['a_median'] < QUICK_RESIZE_STEPS:
+        fail('sealshm reported %r map calls for %d pools'
+             % (ppb['a_median'], QUICK_RESIZE_STEPS))
+
+    for g in data['goals']:
+        if not isinstance(g['met'], bool) or not g['detail']:
+            fail('malformed goal %r' % g)
+    for key in ('nproc', 'cpu', 'kernel', 'libwayland', 'pixman'):
+        if key not in data['machine']:
+            fail('machine.%s missing' % key)
+    print('bench output complete: %d workloads' % len(workloads))
+
+
+main()

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * The bench's clients.  The same client code runs against both servers, so
+ * a difference in the numbers is a difference of the servers.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <wayland-client.h>
+
+#include <sealshm/client.h>
+
+#include "bench.h"
+#include "format.h"
+#include "shm-file.h"
+
+#define BPP 4
+
+struct conn {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct wl_compositor *compositor;
+	struct wl_shm *shm;
+	struct wl_surface *surface;
+};
+
+struct buffer {
+	struct wl_buffer *wl_buffer;
+	void *data;
+	bool busy;
+};
+
+static void
+fail(const char *what)
+{
+	fprintf(stderr, "client: %s failed: %s\n", what, strerror(errno));
+	exit(EXIT_FAILURE);
+}
+
+static void
+dispatch(struct conn *conn)
+{
+	if (wl_display_dispatch(conn->display) < 0)
+		fail("wl_display_dispatch (the server sent an error or "
+		     "disconnected)");
+}
+
+static void
+roundtrip(struct conn *conn)
+{
+	if (wl_display_roundtrip(conn->display) < 0)
+		fail("wl_display_roundtrip (the server sent an error or "
+		     "disconnected)");
+}
+
+static void
+handle_global(void *data, struct wl_registry *registry, uint32_t name,
+	      const char *interface, uint32_t version)
+{
+	struct conn *conn = data;
+
+	if (strcmp(interface, wl_compositor_interface.name) == 0)
+		conn->compositor = wl_registry_bind(
+			registry, name, &wl_compositor_interface, 4);
+	else if (strcmp(interface, wl_shm_interface.name) == 0)
+		conn->shm = wl_registry_bind(registry, name,
+					     &wl_shm_interface, 1);
+}
+
+static void
+handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = handle_global,
+	.global_remove = handle_global_remove,
+};
+
+static void
+conn_open(struct conn *conn, int fd)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->display = wl_display_connect_to_fd(fd);
+	if (!conn->display)
+		fail("wl_display_connect_to_fd");
+	conn->registry = wl_display_get_registry(conn->display);
+	wl_registry_add_listener(conn->registry, &registry_listener, conn);
+	roundtrip(conn);
+	if (!conn->compositor || !conn->shm) {
+		errno = ENOENT;
+		fail("finding wl_compositor and wl_shm");
+	}
+	conn->surface = wl_compositor_create_surface(conn->compositor);
+}
+
+static void
+conn_close(struct conn *conn)
+{
+	wl_surface_destroy(conn->surface);
+	wl_shm_destroy(conn->shm);
+	wl_compositor_destroy(conn->compositor);
+	wl_registry_destroy(conn->registry);
+	wl_display_disconnect(conn->display);
+}
+
+static void
+handle_release(void *data, struct wl_buffer *wl_buffer)
+{
+	struct buffer *buffer = data;
+
+	buffer->busy = false;
+}
+
+static const struct wl_buffer_listener buffer_listener = {
+	.release = handle_release,
+};
+
+static void
+handle_frame_done(void *data, struct wl_callback *callback, uint32_t msec)
+{
+	bool *done = data;
+
+	*done = true;
+	wl_callback_destroy(callback);
+}
+
+static const struct wl_callback_listener frame_listener = {
+	.done = handle_frame_done,
+};
+
+/*
+ * Attach, damage, ask for a frame callback, commit, and wait for the frame
+ * to be done (and, when @p buffer is ours to track, for its release too).
+ */
+static void
+present(struct conn *conn, struct wl_buffer *wl_buffer, struct buffer *buffer,
+	int32_t width, int32_t height)
+{
+	struct wl_callback *callback;
+	bool done = false;
+
+	if (buffer)
+		buffer->busy = true;
+	wl_surface_attach(conn->surface, wl_buffer, 0, 0);
+	wl_surface_damage_buffer(conn->surface, 0, 0, width, height);
+	callback = wl_surface_frame(conn->surface);
+	wl_callback_add_listener(callback, &frame_listener, &done);
+	wl_surface_commit(conn->surface);
+	while (!done || (buffer && buffer->busy))
+		dispatch(conn);
+}
+
+/* Every pixel of the frame is written, as a client that repaints all. */
+static void
+draw(void *data, int32_t stride, int32_t height, uint64_t frame)
+{
+	memset(data, (int)(frame & 0xff), (size_t)stride * height);
+}
+
+static int
+create_memfd(enum client_alloc alloc, size_t size)
+{
+	int fd, seals = F_SEAL_SHRINK | F_SEAL_SEAL;
+
+	if (alloc == ALLOC_UNSEALED)
+		fd = memfd_create("sealshm-bench", MFD_CLOEXEC);
+	else
+		fd = shm_file_create_sealable("sealshm-bench");
+	if (fd < 0)
+		fail("memfd_create");
+	if (ftruncate(fd, size) < 0)
+		fail("ftruncate");
+	/* foot seals GROW too: it never grows a buffer's file. */
+	if (alloc == ALLOC_MEMFD_PER_SIZE)
+		seals |= F_SEAL_GROW;
+	if (alloc != ALLOC_UNSEALED && fcntl(fd, F_ADD_SEALS, seals) < 0)
+		fail("F_ADD_SEALS");
+	return fd;
+}
+
+static void *
+map_fd(int fd, size_t size)
+{
+	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			  0);
+
+	if (data == MAP_FAILED)
+		fail("mmap");
+	return data;
+}
+
+static struct wl_buffer *
+create_buffer(struct conn *conn, struct wl_shm_pool *pool, size_t offset,
+	      int32_t width, int32_t height)
+{
+	return wl_shm_pool_create_buffer(pool, (int32_t)offset, width, height,
+					 width * BPP, WL_SHM_FORMAT_XRGB8888);
+}
+
+static bool
+loop_done(const struct trial *trial, uint64_t frames, uint64_t start)
+{
+	if (trial->frames > 0)
+		return frames >= (uint64_t)trial->frames;
+	return frames > 0 && now_ns() - start >= trial->duration * 1e9;
+}
+
+/* Frames not counted, so first-touch page faults stay out of the rate. */
+#define WARMUP_FRAMES 3
+
+static void
+run_frame_loop(const struct trial *trial, struct conn *conn,
+	       struct client_result *result)
+{
+	size_t size = (size_t)trial->width * BPP * trial->height;
+	struct buffer buffers[2] = { 0 };
+	struct wl_shm_pool *pool;
+	struct buffer *buffer;
+	uint64_t frame, start = 0;
+	unsigned char *data;
+	int fd, i;
+
+	fd = create_memfd(trial->alloc, 2 * size);
+	data = map_fd(fd, 2 * size);
+	pool = wl_shm_create_pool(conn->shm, fd, (int32_t)(2 * size));
+	for (i = 0; i < 2; i++) {
+		buffers[i].data = data + i * size;
+		buffers[i].wl_buffer = create_buffer(conn, pool, i * size,
+						     trial->width,
+						     trial->height);
+		wl_buffer_add_listener(buffers[i].wl_buffer, &buffer_listener,
+				       &buffers[i]);
+	}
+	wl_shm_pool_destroy(pool);
+	close(fd);
+
+	for (frame = 0;; frame++) {
+		if (frame == WARMUP_FRAMES)
+			start = now_ns();
+		if (frame >= WARMUP_FRAMES &&
+		    loop_done(trial, frame - WARMUP_FRAMES, start))
+			break;
+		buffer = &buffers[frame % 2];
+		while (buffer->busy)
+			dispatch(conn);
+		draw(buffer->data, trial->width * BPP, trial->height, frame);
+		present(conn, buffer->wl_buffer, buffer, trial->width,
+			trial->height);
+	}
+	result->elapsed_ns = now_ns() - start;
+	result->frames = frame - WARMUP_FRAMES;
+
+	for (i = 0; i < 2; i++)
+		wl_buffer_destroy(buffers[i].wl_buffer);
+	munmap(data, 2 * size);
+}
+
+static void
+run_churn(const struct trial *trial, struct conn *conn,
+	  struct client_result *result)
+{
+	size_t size = (size_t)trial->width * BPP * trial->height;
+	struct buffer buffer = { 0 };
+	struct wl_shm_pool *pool;
+	uint64_t frame, start = 0;
+	int fd;
+
+	fd = create_memfd(ALLOC_SEALED, size);
+	buffer.data = map_fd(fd, size);
+	for (frame = 0;; frame++) {
+		if (frame == WARMUP_FRAMES)
+			start = now_ns();
+		if (frame >= WARMUP_FRAMES &&
+		    loop_done(trial, frame - WARMUP_FRAMES, start))
+			break;
+		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
+		buffer.wl_buffer = create_buffer(conn, pool, 0, trial->width,
+						 trial->height);
+		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
+				       &buffer);
+		wl_shm_pool_destroy(pool);
+		draw(buffer.data, trial->width * BPP, trial->height, frame);
+		present(conn, buffer.wl_buffer, &buffer, trial->width,
+			trial->height);
+		wl_buffer_destroy(buffer.wl_buffer);
+	}
+	result->elapsed_ns = now_ns() - start;
+	result->frames = frame - WARMUP_FRAMES;
+	munmap(buffer.data, size);
+	close(fd);
+}
+
+/* Step @p i of the resize: up from the smallest to the largest size in the
+ * first half of the steps, back down in the second. */
+static void
+resize_size(const struct trial *trial, int i, int32_t *width,
+	    int32_t *height)
+{
+	int half = trial->steps / 2;
+	int pos = i < half ? i : trial->steps - 1 - i;
+	double t = half > 1 ? (double)pos / (half - 1) : 1.0;
+
+	if (t > 1.0)
+		t = 1.0;
+	*width = trial->min_width +
+		 (int32_t)(t * (trial->width - trial->min_width) + 0.5);
+	*height = trial->min_height +
+		  (int32_t)(t * (trial->height - trial->min_height) + 0.5);
+}
+
+static void
+resize_with_helper(const struct trial *trial, struct conn *conn)
+{
+	struct sealshm_client_buffer *buffer;
+	struct sealshm_swapchain *swapchain;
+	int32_t width, height;
+	int i;
+
+	swapchain = sealshm_swapchain_create(conn->shm);
+	if (!swapchain)
+		fail("sealshm_swapchain_create");
+	for (i = 0; i < trial->steps; i++) {
+		resize_size(trial, i, &width, &height);
+		buffer = sealshm_swapchain_acquire(swapchain, width, height,
+						   WL_SHM_FORMAT_XRGB8888);
+		if (!buffer)
+			fail("sealshm_swapchain_acquire");
+		draw(sealshm_client_buffer_get_data(buffer),
+		     sealshm_client_buffer_get_stride(buffer), height, i);
+		/* The swapchain tracks the release itself. */
+		present(conn, sealshm_client_buffer_get_wl_buffer(buffer), NULL,
+			width, height);
+	}
+	sealshm_swapchain_destroy(swapchain);
+	roundtrip(conn);
+}
+
+static void
+resize_pool_per_buffer(const struct trial *trial, struct conn *conn)
+{
+	struct buffer buffer = { 0 };
+	size_t capacity = 0, size;
+	struct wl_shm_pool *pool;
+	int32_t width, height;
+	int i, fd = -1;
+
+	for (i = 0; i < trial->steps; i++) {
+		resize_size(trial, i, &width, &height);
+		size = (size_t)width * BPP * height;
+		if (fd < 0) {
+			fd = create_memfd(ALLOC_SEALED, size);
+			capacity = size;
+			buffer.data = map_fd(fd, capacity);
+		} else if (size > capacity) {
+			if (ftruncate(fd, size) < 0)
+				fail("ftruncate");
+			munmap(buffer.data, capacity);
+			capacity = size;
+			buffer.data = map_fd(fd, capacity);
+		}
+		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
+		buffer.wl_buffer = create_buffer(conn, pool, 0, width, height);
+		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
+				       &buffer);
+		wl_shm_pool_destroy(pool);
+		draw(buffer.data, width * BPP, height, i);
+		present(conn, buffer.wl_buffer, &buffer, width, height);
+		wl_buffer_destroy(buffer.wl_buffer);
+	}
+	if (fd >= 0) {
+		munmap(buffer.data, capacity);
+		close(fd);
+	}
+}
+
+static void
+resize_memfd_per_size(const struct trial *trial, struct conn *conn)
+{
+	struct buffer buffer = { 0 };
+	struct wl_shm_pool *pool;
+	int32_t width, height;
+	size_t size;
+	int i, fd;
+
+	for (i = 0; i < trial->steps; i++) {
+		resize_size(trial, i, &width, &height);
+		size = (size_t)width * BPP * height;
+		fd = create_memfd(ALLOC_MEMFD_PER_SIZE, size);
+		buffer.data = map_fd(fd, size);
+		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
+		close(fd);
+		buffer.wl_buffer = create_buffer(conn, pool, 0, width, height);
+		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
+				       &buffer);
+		draw(buffer.data, width * BPP, height, i);
+		present(conn, buffer.wl_buffer, &buffer, width, height);
+		wl_buffer_destroy(buffer.wl_buffer);
+		wl_shm_pool_destroy(pool);
+		munmap(buffer.data, size);
+	}
+}
+
+static void
+run_resize(const struct trial *trial, struct conn *conn,
+	   struct client_result *result)
+{
+	uint64_t start = now_ns();
+
+	switch (trial->alloc) {
+	case ALLOC_HELPER:
+		resize_with_helper(trial, conn);
+		break;
+	case ALLOC_POOL_PER_BUFFER:
+		resize_pool_per_buffer(trial, conn);
+		break;
+	case ALLOC_MEMFD_PER_SIZE:
+		resize_memfd_per_size(trial, conn);
+		break;
+	default:
+		errno = EINVAL;
+		fail("choosing the resize allocator");
+	}
+	result->elapsed_ns = now_ns() - start;
+	result->frames = trial->steps;
+}
+
+/*
+ * Many clients, each with a few buffers in a pool of their own (as GTK and
+ * Qt allocate), all attached once so the server has seen every pool.
+ */
+static void
+run_scale(const struct trial *trial, const int *fds, int nfds,
+	  struct client_result *result)
+{
+	size_t size = (size_t)trial->width * BPP * trial->height;
+	int per = trial->buffers_per_client;
+	struct wl_buffer **wl_buffers;
+	struct wl_shm_pool *pool;
+	struct conn *conns;
+	uint64_t start = now_ns();
+	void *data;
+	int c, b, fd;
+
+	conns = calloc(nfds, sizeof(*conns));
+	wl_buffers = calloc((size_t)nfds * per, sizeof(*wl_buffers));
+	if (!conns || !wl_buffers)
+		fail("calloc");
+	for (c = 0; c < nfds; c++) {
+		conn_open(&conns[c], fds[c]);
+		for (b = 0; b < per; b++) {
+			fd = create_memfd(ALLOC_SEALED, size);
+			data = map_fd(fd, size);
+			draw(data, trial->width * BPP, trial->height, b);
+			munmap(data, size);
+			pool = wl_shm_create_pool(conns[c].shm, fd,
+						  (int32_t)size);
+			close(fd);
+			wl_buffers[c * per + b] = create_buffer(
+				&conns[c], pool, 0, trial->width,
+				trial->height);
+			wl_shm_pool_destroy(pool);
+			wl_surface_attach(conns[c].surface,
+					  wl_buffers[c * per + b], 0, 0);
+			wl_surface_commit(conns[c].surface);
+		}
+		if (wl_display_flush(conns[c].display) < 0)
+			fail("wl_display_flush");
+	}
+	/* After these the server has handled every commit, and so has taken
+	 * its measurement. */
+	for (c = 0; c < nfds; c++)
+		roundtrip(&conns[c]);
+	result->elapsed_ns = now_ns() - start;
+	result->frames = (uint64_t)nfds * per;
+
+	for (c = 0; c < nfds; c++) {
+		for (b = 0; b < per; b++)
+			wl_buffer_destroy(wl_buffers[c * per + b]);
+		conn_close(&conns[c]);
+	}
+	free(wl_buffers);
+	free(conns);
+}
+
+int
+bench_client_run(const struct trial *trial, const int *fds, int nfds,
+		 struct client_result *result)
+{
+	struct conn conn;
+
+	memset(result, 0, sizeof(*result));
+	if (trial->kind == CLIENT_SCALE) {
+		run_scale(trial, fds, nfds, result);
+		return 0;
+	}
+	conn_open(&conn, fds[0]);
+	switch (trial->kind) {
+	case CLIENT_FRAME_LOOP:
+		run_frame_loop(trial, &conn, result);
+		break;
+	case CLIENT_CHURN:
+		run_churn(trial, &conn, result);
+		break;
+	case CLIENT_RESIZE:
+		run_resize(trial, &conn, result);
+		break;
+	case CLIENT_SCALE:
+		break;
+	}
+	conn_close(&conn);
+	return 0;
+}

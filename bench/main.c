@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * sealshm-bench: sealshm against libwayland's wl_shm on the same workloads
+ * in the same run.  Every trial is a fresh server process and a fresh
+ * client process over socketpairs; trials of the two sides alternate so
+ * that a noisy machine disturbs both alike, and each number is the median
+ * of its trials.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <pixman.h>
+#include <wayland-version.h>
+
+#include "bench.h"
+
+#define MAX_TRIALS 32
+#define MAX_METRICS 64
+#define MAX_GOALS 16
+/* A trial that takes longer than this is stuck: its processes die. */
+#define TRIAL_TIMEOUT_S 120
+
+struct metric {
+	char name[64];
+	const char *unit;
+	bool higher_better;
+	/* false: only in the JSON file */
+	bool print;
+	const char *label_a, *label_b;
+	double a[MAX_TRIALS], b[MAX_TRIALS];
+	int na, nb;
+};
+
+struct goal {
+	char text[96];
+	char detail[128];
+	bool met;
+};
+
+struct config {
+	bool quick;
+	int trials;
+	double duration;
+	int resize_steps;
+	int32_t resize_width, resize_height;
+	int scale_clients;
+	int compose_frames;
+};
+
+static struct metric metrics[MAX_METRICS];
+static int metric_count;
+static struct goal goals[MAX_GOALS];
+static int goal_count;
+
+static const char *const workload_names[] = {
+	"frame-loop", "churn", "resize", "composition", "copy-tier", "scale",
+};
+#define WORKLOAD_COUNT (sizeof(workload_names) / sizeof(workload_names[0]))
+
+static struct metric *
+metric_add(const char *name, const char *unit, bool higher_better,
+	   bool print, const char *label_a, const char *label_b)
+{
+	struct metric *m;
+
+	if (metric_count == MAX_METRICS) {
+		fprintf(stderr, "too many metrics\n");
+		exit(EXIT_FAILURE);
+	}
+	m = &metrics[metric_count++];
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->unit = unit;
+	m->higher_better = higher_better;
+	m->print = print;
+	m->label_a = label_a;
+	m->label_b = label_b;
+	return m;
+}
+
+static struct metric *
+metric_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < metric_count; i++)
+		if (strcmp(metrics[i].name, name) == 0)
+			return &metrics[i];
+	return NULL;
+}
+
+static void
+sample(struct metric *m, bool side_a, double value)
+{
+	if (side_a && m->na < MAX_TRIALS)
+		m->a[m->na++] = value;
+	else if (!side_a && m->nb < MAX_TRIALS)
+		m->b[m->nb++] = value;
+}
+
+static double
+metric_median(const struct metric *m, bool side_a)
+{
+	double v[MAX_TRIALS];
+	int n = side_a ? m->na : m->nb;
+
+	memcpy(v, side_a ? m->a : m->b, n * sizeof(*v));
+	return median(v, n);
+}
+
+/* Above 1 when side a is better. */
+static double
+metric_ratio(const struct metric *m)
+{
+	double a = metric_median(m, true), b = metric_median(m, false);
+
+	if (m->higher_better)
+		return b > 0 ? a / b : INFINITY;
+	return a > 0 ? b / a : (b > 0 ? INFINITY : 1.0);
+}
+
+static void
+metric_print(const struct metric *m)
+{
+	printf("%s: %s %.4g %s, %s %.4g %s, ratio %.3g\n", m->name, m->label_a,
+	       metric_median(m, true), m->unit, m->label_b,
+	       metric_median(m, false), m->unit, metric_ratio(m));
+	fflush(stdout);
+}
+
+static void
+goal_add(bool met, const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+goal_add(bool met, const char *text, const char *fmt, ...)
+{
+	struct goal *g;
+	va_list args;
+
+	if (goal_count == MAX_GOALS)
+		return;
+	g = &goals[goal_count++];
+	g->met = met;
+	snprintf(g->text, sizeof(g->text), "%s", text);
+	va_start(args, fmt);
+	vsnprintf(g->detail, sizeof(g->detail), fmt, args);
+	va_end(args);
+}
+
+/* Trials */
+
+static bool
+read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+static void
+close_all(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static bool
+child_ok(pid_t pid, const char *who)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "bench: %s killed by signal %d (%s)\n", who,
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		fprintf(stderr, "bench: %s exited with status %d\n", who,
+			WEXITSTATUS(status));
+	return false;
+}
+
+/*
+ * Run one trial: a server process and a client process joined by
+ * trial->clients socketpairs.  Each writes its result to a pipe.
+ */
+static bool
+run_trial(const struct trial *trial, struct client_result *cres,
+	  struct server_result *sres)
+{
+	int n = trial->kind == CLIENT_SCALE ? trial->clients : 1;
+	int *server_fds, *client_fds, spipe[2], cpipe[2], pair[2], i;
+	bool ok = false, sok, cok;
+	pid_t server, client;
+
+	server_fds = calloc(n, sizeof(int));
+	client_fds = calloc(n, sizeof(int));
+	if (!server_fds || !client_fds)
+		goto out;
+	for (i = 0; i < n; i++)
+		server_fds[i] = client_fds[i] = -1;
+	for (i = 0; i < n; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) <
+		    0) {
+			perror("bench: socketpair");
+			goto out_fds;
+		}
+		server_fds[i] = pair[0];
+		client_fds[i] = pair[1];
+	}
+	if (pipe2(spipe, O_CLOEXEC) < 0)
+		goto out_fds;
+	if (pipe2(cpipe, O_CLOEXEC) < 0)
+		goto out_spipe;
+
+	fflush(stdout);
+	fflush(stderr);
+	server = fork();
+	if (server == 0) {
+		alarm(TRIAL_TIMEOUT_S);
+		close_all(client_fds, n);
+		close(spipe[0]);
+		close(cpipe[0]);
+		close(cpipe[1]);
+		if (bench_server_run(trial, server_fds, n, sres) < 0)
+			_exit(EXIT_FAILURE);
+		if (write(spipe[1], sres, sizeof(*sres)) != sizeof(*sres))
+			_exit(EXIT_FAILURE);
+		_exit(EXIT_SUCCESS);
+	}
+	if (server < 0) {
+		perror("bench: fork");
+		goto out_cpipe;
+	}
+	client = fork();
+	if (client == 0) {
+		alarm(TRIAL_TIMEOUT_S);
+		close_all(server_fds, n);
+		close(spipe[0]);
+		close(spipe[1]);
+		close(cpipe[0]);
+		if (bench_client_run(trial, client_fds, n, cres) < 0)
+			_exit(EXIT_FAILURE);
+		if (write(cpipe[1], cres, sizeof(*cres)) != sizeof(*cres))
+			_exit(EXIT_FAILURE);
+		_exit(EXIT_SUCCESS);
+	}
+	if (client < 0) {
+		perror("bench: fork");
+		/* the server ends when its clients' sockets close */
+		close_all(server_fds, n);
+		close_all(client_fds, n);
+		close(spipe[1]);
+		close(cpipe[1]);
+		close(spipe[0]);
+		close(cpipe[0]);
+		child_ok(server, "server");
+		goto out;
+	}
+	close_all(server_fds, n);
+	close_all(client_fds, n);
+	close(spipe[1]);
+	close(cpipe[1]);
+	cok = read_all(cpipe[0], cres, sizeof(*cres));
+	sok = read_all(spipe[0], sres, sizeof(*sres));
+	cok = child_ok(client, "client") && cok;
+	sok = child_ok(server, "server") && sok;
+	ok = cok && sok;
+	close(spipe[0]);
+	close(cpipe[0]);
+	goto out;
+
+out_cpipe:
+	close(cpipe[0]);
+	close(cpipe[1]);
+out_spipe:
+	close(spipe[0]);
+	close(spipe[1]);
+out_fds:
+	close_all(server_fds, n);
+	close_all(client_fds, n);
+out:
+	free(server_fds);
+	free(client_fds);
+	return ok;
+}
+
+static void
+run_or_die(const struct trial *trial, struct client_result *cres,
+	   struct server_result *sres, const char *what)
+{
+	if (run_trial(trial, cres, sres))
+		return;
+	fprintf(stderr, "bench: trial of %s (%s) failed\n", what,
+		trial->backend == BACKEND_SEALSHM ? "sealshm" : "libwayland");
+	exit(EXIT_FAILURE);
+}
+
+/* The first backend of trial @p t: alternate so order effects cancel. */
+static enum backend
+backend_of(int t, int k)
+{
+	return (t + k) % 2 ? BACKEND_LIBWAYLAND : BACKEND_SEALSHM;
+}
+
+static double
+seconds(uint64_t ns)
+{
+	return ns / 1e9;
+}
+
+/* Workloads */
+
+static void
+bench_frame_loop(const struct config *cfg)
+{
+	static const int32_t sizes[][2] = {
+		{ 256, 256 }, { 1920, 1080 }, { 3840, 2160 },
+	};
+	struct client_result cres;
+	struct server_result sres;
+	struct metric *fps, *access;
+	char name[64];
+	size_t s;
+	int t, k;
+
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		snprintf(name, sizeof(name), "frame-loop-%dx%d", sizes[s][0],
+			 sizes[s][1]);
+		fps = metric_add(name, "fps", true, true, "sealshm",
+				 "libwayland");
+		strcat(name, "-server");
+		access = metric_add(name, "us/commit", false, false,
+				    "sealshm", "libwayland");
+		for (t = 0; t < cfg->trials; t++) {
+			for (k = 0; k < 2; k++) {
+				struct trial trial = {
+					.backend = backend_of(t, k),
+					.mode = SERVER_READ,
+					.kind = CLIENT_FRAME_LOOP,
+					.alloc = ALLOC_SEALED,
+					.width = sizes[s][0],
+					.height = sizes[s][1],
+					.duration = cfg->duration,
+				};
+				bool a = trial.backend == BACKEND_SEALSHM;
+
+				run_or_die(&trial, &cres, &sres, fps->name);
+				sample(fps, a,
+				       cres.frames / seconds(cres.elapsed_ns));
+				sample(access, a, sres.access_ns / 1e3);
+			}
+		}
+		metric_print(fps);
+	}
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		snprintf(name, sizeof(name), "frame-loop-%dx%d", sizes[s][0],
+			 sizes[s][1]);
+		fps = metric_find(name);
+		goal_add(metric_ratio(fps) >= 1.0,
+			 "frame loop ratio >= 1.0", "%s ratio %.3f", name,
+			 metric_ratio(fps));
+	}
+}
+
+static void
+bench_churn(const struct config *cfg)
+{
+	struct client_result cres;
+	struct server_result sres;
+	struct metric *rate, *access;
+	int t, k;
+
+	rate = metric_add("pool-churn-256x256", "cycles/s", true, true,
+			  "sealshm", "libwayland");
+	access = metric_add("pool-churn-256x256-server", "us/commit", false,
+			    false, "sealshm", "libwayland");
+	for (t = 0; t < cfg->trials; t++) {
+		for (k = 0; k < 2; k++) {
+			struct trial trial = {
+				.backend = backend_of(t, k),
+				.mode = SERVER_READ,
+				.kind = CLIENT_CHURN,
+				.alloc = ALLOC_SEALED,
+				.width = 256,
+				.height = 256,
+				.duration = cfg->duration,
+			};
+			bool a = trial.backend == BACKEND_SEALSHM;
+
+			run_or_die(&trial, &cres, &sres, rate->name);
+			sample(rate, a, cres.frames / seconds(cres.elapsed_ns));
+			sample(access, a, sres.access_ns / 1e3);
+		}
+	}
+	metric_print(rate);
+	goal_add(metric_ratio(rate) >= 1.0, "pool churn ratio >= 1.0",
+		 "ratio %.3f", metric_ratio(rate));
+}
+
+static void
+bench_resize(const struct config *cfg)
+{
+	static const struct {
+		enum client_alloc alloc;
+		const char *name;
+	} variants[] = {
+		{ ALLOC_HELPER, "helper" },
+		{ ALLOC_POOL_PER_BUFFER, "pool-per-buffer" },
+		{ ALLOC_MEMFD_PER_SIZE, "memfd-per-size" },
+	};
+	struct metric *time, *maps, *counted, *rss, *helper, *ppb;
+	struct client_result cres;
+	struct server_result sres;
+	char name[64];
+	double h, p;
+	size_t v;
+	int t, k;
+
+	for (v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		snprintf(name, sizeof(name), "resize-%s-time",
+			 variants[v].name);
+		time = metric_add(name, "s", false, true, "sealshm",
+				  "libwayland");
+		snprintf(name, sizeof(name), "resize-%s-mmaps",
+			 variants[v].name);
+		maps = metric_add(name, "calls", false, true, "sealshm",
+				  "libwayland");
+		snprintf(name, sizeof(name), "resize-%s-mmaps-interposed",
+			 variants[v].name);
+		counted = metric_add(name, "calls", false, false, "sealshm",
+				     "libwayland");
+		snprintf(name, sizeof(name), "resize-%s-peak-rss",
+			 variants[v].name);
+		rss = metric_add(name, "MiB", false, true, "sealshm",
+				 "libwayland");
+		for (t = 0; t < cfg->trials; t++) {
+			for (k = 0; k < 2; k++) {
+				struct trial trial = {
+					.backend = backend_of(t, k),
+					.mode = SERVER_READ,
+					.kind = CLIENT_RESIZE,
+					.alloc = variants[v].alloc,
+					.width = cfg->resize_width,
+					.height = cfg->resize_height,
+					.min_width = 64,
+					.min_height = 64,
+					.steps = cfg->resize_steps,
+				};
+				bool a = trial.backend == BACKEND_SEALSHM;
+
+				run_or_die(&trial, &cres, &sres, time->name);
+				sample(time, a, seconds(cres.elapsed_ns));
+				/* sealshm counts its own mmap calls; for
+				 * libwayland only the interposer can. */
+				sample(maps, a,
+				       a ? sres.map_calls_stats
+					 : sres.map_calls_counted);
+				sample(counted, a, sres.map_calls_counted);
+				sample(rss, a, sres.vm_hwm_kib / 1024.0);
+			}
+		}
+		metric_print(time);
+		metric_print(maps);
+		metric_print(rss);
+	}
+
+	helper = metric_find("resize-helper-mmaps");
+	ppb = metric_find("resize-pool-per-buffer-mmaps");
+	h = metric_median(helper, true);
+	p = metric_median(ppb, true);
+	goal_add(h * 3 <= p, "resize: helper >= 3x fewer server mmaps",
+		 "sealshm server: helper %.0f, pool-per-buffer %.0f", h, p);
+	helper = metric_find("resize-helper-time");
+	ppb = metric_find("resize-pool-per-buffer-time");
+	h = metric_median(helper, true);
+	p = metric_median(ppb, true);
+	goal_add(h < p, "resize: helper faster than pool-per-buffer",
+		 "sealshm server: helper %.3f s, pool-per-buffer %.3f s", h,
+		 p);
+}
+
+static void
+bench_composition(const struct config *cfg)
+{
+	struct client_result cres;
+	struct server_result sres;
+	struct metric *m;
+	int t;
+
+	m = metric_add("composition-1920x1080", "GB/s", true, true,
+		       "sealshm", "memcpy");
+	for (t = 0; t < cfg->trials; t++) {
+		struct trial trial = {
+			.backend = BACKEND_SEALSHM,
+			.mode = SERVER_COMPOSE,
+			.kind = CLIENT_FRAME_LOOP,
+			.alloc = ALLOC_SEALED,
+			.width = 1920,
+			.height = 1080,
+			.frames = cfg->compose_frames,
+		};
+
+		run_or_die(&trial, &cres, &sres, m->name);
+		sample(m, true, sres.composite_gbps);
+		sample(m, false, sres.memcpy_gbps);
+	}
+	metric_print(m);
+	goal_add(metric_ratio(m) >= 0.8, "composition >= 80% of memcpy",
+		 "%.0f%%", metric_ratio(m) * 100);
+}
+
+static void
+bench_copy_tier(const struct config *cfg)
+{
+	struct client_result cres;
+	struct server_result sres;
+	struct metric *frame, *access;
+	int t, k;
+
+	frame = metric_add("copy-tier-1920x1080", "ms/frame", false, true,
+			   "sealshm-copy", "sealshm-strict");
+	access = metric_add("copy-tier-1920x1080-server", "ms/commit", false,
+			    true, "sealshm-copy", "sealshm-strict");
+	for (t = 0; t < cfg->trials; t++) {
+		for (k = 0; k < 2; k++) {
+			bool copy = (t + k) % 2 == 0;
+			struct trial trial = {
+				.backend = BACKEND_SEALSHM,
+				.policy = copy ? SEALSHM_POLICY_COPY
+					       : SEALSHM_POLICY_STRICT,
+				.mode = SERVER_READ,
+				.kind = CLIENT_FRAME_LOOP,
+				.alloc = copy ? ALLOC_UNSEALED : ALLOC_SEALED,
+				.width = 1920,
+				.height = 1080,
+				.duration = cfg->duration,
+			};
+
+			run_or_die(&trial, &cres, &sres, frame->name);
+			/* Make sure the pools took the path we measure. */
+			if (sres.pools_by_tier[copy ? 2 : 0] == 0) {
+				fprintf(stderr,
+					"bench: the %s trial's pool was not "
+					"accepted on the %s path\n",
+					copy ? "copy" : "strict",
+					copy ? "copy" : "sealed");
+				exit(EXIT_FAILURE);
+			}
+			sample(frame, copy,
+			       seconds(cres.elapsed_ns) * 1e3 / cres.frames);
+			sample(access, copy, sres.access_ns / 1e6);
+		}
+	}
+	metric_print(frame);
+	metric_print(access);
+	goal_add(metric_median(frame, true) <=
+			 1.5 * metric_median(frame, false),
+		 "copy tier <= 1.5x mapped per frame", "%.2fx",
+		 metric_median(frame, true) / metric_median(frame, false));
+}
+
+static void
+bench_scale(const struct config *cfg)
+{
+	struct metric *rss, *anon, *maps, *fds;
+	struct client_result cres;
+	struct server_result sres;
+	char name[64];
+	int t, k;
+
+	snprintf(name, sizeof(name), "scale-%dx3-rss", cfg->scale_clients);
+	rss = metric_add(name, "MiB", false, true, "sealshm", "libwayland");
+	snprintf(name, sizeof(name), "scale-%dx3-rss-anon-growth",
+		 cfg->scale_clients);
+	anon = metric_add(name, "KiB", false, false, "sealshm", "libwayland");
+	snprintf(name, sizeof(name), "scale-%dx3-mappings",
+		 cfg->scale_clients);
+	maps = metric_add(name, "mappings", false, true, "sealshm",
+			  "libwayland");
+	snprintf(name, sizeof(name), "scale-%dx3-fds", cfg->scale_clients);
+	fds = metric_add(name, "fds", false, true, "sealshm", "libwayland");
+	for (t = 0; t < cfg->trials; t++) {
+		for (k = 0; k < 2; k++) {
+			struct trial trial = {
+				.backend = backend_of(t, k),
+				.mode = SERVER_READ,
+				.kind = CLIENT_SCALE,
+				.width = 256,
+				.height = 256,
+				.clients = cfg->scale_clients,
+				.buffers_per_client = 3,
+			};
+			bool a = trial.backend == BACKEND_SEALSHM;
+
+			run_or_die(&trial, &cres, &sres, rss->name);
+			sample(rss, a, sres.rss_kib / 1024.0);
+			sample(anon, a,
+			       (double)sres.rss_anon_kib -
+				       (double)sres.rss_anon_base_kib);
+			sample(maps, a,
+			       (double)sres.maps - (double)sres.maps_base);
+			sample(fds, a, (double)sres.fds - (double)sres.fds_base);
+		}
+	}
+	metric_print(rss);
+	metric_print(maps);
+	metric_print(fds);
+}
+
+/* Output */
+
+static void
+read_cpu_model(char *buf, size_t len)
+{
+	char line[256], *colon;
+	FILE *f;
+
+	snprintf(buf, len, "unknown");
+	f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10) != 0)
+			continue;
+		colon = strchr(line, ':');
+		if (colon) {
+			snprintf(buf, len, "%s", colon + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+		}
+		break;
+	}
+	fclose(f);
+}
+
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+static void
+json_samples(FILE *f, const double *v, int n)
+{
+	int i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		json_number(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static int
+write_json(const char *path, const struct config *cfg, int argc,
+	   char **argv)
+{
+	struct utsname uts;
+	char cpu[128];
+	FILE *f;
+	int i;
+
+	f = fopen(path, "we");
+	if (!f) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	uname(&uts);
+	read_cpu_model(cpu, sizeof(cpu));
+	fputs("{\n  \"machine\": {\"nproc\": ", f);
+	fprintf(f, "%ld, \"cpu\": ", sysconf(_SC_NPROCESSORS_ONLN));
+	json_string(f, cpu);
+	fputs(", \"kernel\": ", f);
+	json_string(f, uts.release);
+	fputs(", \"libwayland\": ", f);
+	json_string(f, WAYLAND_VERSION);
+	fputs(", \"pixman\": ", f);
+	json_string(f, pixman_version_string());
+	fputs("},\n  \"command\": ", f);
+	{
+		char cmd[512] = "";
+		size_t used = 0;
+
+		for (i = 0; i < argc && used < sizeof(cmd); i++)
+			used += snprintf(cmd + used, sizeof(cmd) - used,
+					 "%s%s", i ? " " : "", argv[i]);
+		json_string(f, cmd);
+	}
+	fprintf(f, ",\n  \"quick\": %s,\n  \"trials\": %d,\n",
+		cfg->quick ? "true" : "false", cfg->trials);
+	fputs("  \"workloads\": [\n", f);
+	for (i = 0; i < metric_count; i++) {
+		const struct metric *m = &metrics[i];
+
+		fputs("    {\"name\": ", f);
+		json_string(f, m->name);
+		fputs(", \"unit\": ", f);
+		json_string(f, m->unit);
+		fprintf(f, ", \"better\": \"%s\", \"printed\": %s,\n",
+			m->higher_better ? "higher" : "lower",
+			m->print ? "true" : "false");
+		fputs("     \"a\": ", f);
+		json_string(f, m->label_a);
+		fputs(", \"a_median\": ", f);
+		json_number(f, metric_median(m, true));
+		fputs(", \"a_samples\": ", f);
+		json_samples(f, m->a, m->na);
+		fputs(",\n     \"b\": ", f);
+		json_string(f, m->label_b);
+		fputs(", \"b_median\": ", f);
+		json_number(f, metric_median(m, false));
+		fputs(", \"b_samples\": ", f);
+		json_samples(f, m->b, m->nb);
+		fputs(",\n     \"ratio\": ", f);
+		json_number(f, metric_ratio(m));
+		fprintf(f, "}%s\n", i + 1 < metric_count ? "," : "");
+	}
+	fputs("  ],\n  \"goals\": [\n", f);
+	for (i = 0; i < goal_count; i++) {
+		fputs("    {\"goal\": ", f);
+		json_string(f, goals[i].text);
+		fprintf(f, ", \"met\": %s, \"detail\": ",
+			goals[i].met ? "true" : "false");
+		json_string(f, goals[i].detail);
+		fprintf(f, "}%s\n", i + 1 < goal_count ? "," : "");
+	}
+	fputs("  ]\n}\n", f);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: sealshm-bench [--quick] [--trials N] [--json FILE]\n"
+		"                     [--workload NAME[,NAME...]]...\n"
+		"Compares libsealshm-server with libwayland's wl_shm.\n"
+		"  --quick      a few seconds in total: proves the bench works,\n"
+		"               the numbers mean little\n"
+		"  --trials N   trials per side (default 5, resize and scale 3)\n"
+		"  --json FILE  also write every sample to FILE\n"
+		"  --workload   run only these (default all):");
+	for (i = 0; i < WORKLOAD_COUNT; i++)
+		fprintf(f, " %s", workload_names[i]);
+	fputc('\n', f);
+}
+
+static bool
+select_workloads(const char *arg, bool *selected)
+{
+	char *copy = strdup(arg), *save = NULL, *name;
+	bool ok = copy != NULL;
+	size_t i;
+
+	for (name = copy ? strtok_r(copy, ",", &save) : NULL; name;
+	     name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < WORKLOAD_COUNT; i++)
+			if (strcmp(name, workload_names[i]) == 0)
+				break;
+		if (i == WORKLOAD_COUNT) {
+			fprintf(stderr, "bench: unknown workload '%s'\n",
+				name);
+			ok = false;
+			break;
+		}
+		selected[i] = true;
+	}
+	free(copy);
+	return ok;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "trials", required_argument, NULL, 't' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static void (*const run[])(const struct config *) = {
+		bench_frame_loop, bench_churn,	   bench_resize,
+		bench_composition, bench_copy_tier, bench_scale,
+	};
+	bool selected[WORKLOAD_COUNT] = { false }, any = false;
+	const char *json = NULL;
+	struct config cfg = { 0 }, run_cfg;
+	int opt, trials = 0, i;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "qt:j:w:h", options, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'q':
+			cfg.quick = true;
+			break;
+		case 't':
+			trials = (int)strtol(optarg, &end, 10);
+			if (*end || trials < 1 || trials > MAX_TRIALS) {
+				fprintf(stderr,
+					"bench: --trials takes 1 to %d\n",
+					MAX_TRIALS);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'w':
+			if (!select_workloads(optarg, selected))
+				return EXIT_FAILURE;
+			any = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+
+	/* A dead child must not kill the bench on its next write. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cfg.quick) {
+		cfg.trials = 1;
+		cfg.duration = 0.05;
+		cfg.resize_steps = 20;
+		cfg.resize_width = 1280;
+		cfg.resize_height = 720;
+		cfg.scale_clients = 10;
+		cfg.compose_frames = 5;
+	} else {
+		cfg.trials = 5;
+		cfg.duration = 0.5;
+		cfg.resize_steps = 500;
+		cfg.resize_width = 3840;
+		cfg.resize_height = 2160;
+		cfg.scale_clients = 100;
+		cfg.compose_frames = 30;
+	}
+	for (i = 0; i < (int)WORKLOAD_COUNT; i++) {
+		if (any && !selected[i])
+			continue;
+		run_cfg = cfg;
+		/* These take seconds per trial; three keep the median
+		 * honest within the time budget. */
+		if (!cfg.quick && (run[i] == bench_resize ||
+				   run[i] == bench_scale))
+			run_cfg.trials = 3;
+		if (trials)
+			run_cfg.trials = trials;
+		run[i](&run_cfg);
+	}
+
+	for (i = 0; i < goal_count; i++) {
+		printf("goal %s: %s (%s)\n", goals[i].text,
+		       goals[i].met ? "met" : "MISSED", goals[i].detail);
+	}
+	if (trials)
+		cfg.trials = trials;
+	if (json && write_json(json, &cfg, argc, argv) < 0)
+		return EXIT_FAILURE;
+	return EXIT_SUCCESS;
+}

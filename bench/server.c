@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * The bench's compositor: wl_compositor and wl_surface, just enough for
+ * attach, damage, frame and commit.  On commit it reads the buffer through
+ * one of two backends behind the same small interface, libsealshm-server or
+ * libwayland's own wl_shm, so that both run exactly the same compositor
+ * code.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pixman.h>
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+
+#include <sealshm/server.h>
+
+#include "bench.h"
+#include "format.h"
+
+#define OUTPUT_WIDTH 1920
+#define OUTPUT_HEIGHT 1080
+
+struct access {
+	void *data;
+	int32_t width, height, stride;
+	uint32_t format;
+	/* owned by the backend's buffer (sealshm) or by us (libwayland) */
+	pixman_image_t *image;
+	void *handle;
+};
+
+struct server;
+
+struct backend_impl {
+	int (*init)(struct server *server);
+	/* false when the buffer is not one of this backend's */
+	bool (*begin)(struct server *server, struct wl_resource *resource,
+		      struct access *access);
+	void (*end)(struct server *server, struct access *access);
+	void (*stats)(struct server *server, struct server_result *result);
+	void (*finish)(struct server *server);
+};
+
+struct samples {
+	double *v;
+	int len, cap;
+};
+
+struct client_link {
+	struct server *server;
+	struct wl_listener destroy;
+};
+
+struct server {
+	const struct trial *trial;
+	const struct backend_impl *impl;
+	struct wl_display *display;
+	struct sealshm *shm;
+	struct wl_global *compositor;
+	int clients_live;
+	struct client_link *clients;
+	uint64_t commits;
+	uint64_t scale_target;
+	pixman_image_t *output;
+	struct samples access_ns, composite_gbps, memcpy_gbps;
+	struct server_result *result;
+	bool failed;
+};
+
+struct surface {
+	struct server *server;
+	struct wl_resource *resource;
+	struct wl_resource *pending_buffer;
+	struct wl_listener pending_buffer_destroy;
+	struct wl_list frames; /* wl_resource links of wl_callback */
+};
+
+/* Keeps the pixel reads from being optimised away. */
+static volatile uint64_t pixel_sink;
+
+static void
+samples_add(struct server *server, struct samples *s, double value)
+{
+	double *v;
+	int cap;
+
+	if (s->len == s->cap) {
+		cap = s->cap ? s->cap * 2 : 256;
+		v = realloc(s->v, cap * sizeof(*v));
+		if (!v) {
+			server->failed = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->len++] = value;
+}
+
+/* The libsealshm-server backend. */
+
+static int
+sealshm_init(struct server *server)
+{
+	struct sealshm_options options = {
+		.policy = server->trial->policy,
+	};
+
+	server->shm = sealshm_create(server->display, &options);
+	if (!server->shm) {
+		fprintf(stderr, "server: sealshm_create: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+sealshm_begin(struct server *server, struct wl_resource *resource,
+	      struct access *access)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+
+	if (!buffer)
+		return false;
+	access->handle = buffer;
+	access->data = sealshm_buffer_begin_access(buffer);
+	access->width = sealshm_buffer_get_width(buffer);
+	access->height = sealshm_buffer_get_height(buffer);
+	access->stride = sealshm_buffer_get_stride(buffer);
+	access->format = sealshm_buffer_get_format(buffer);
+	access->image = sealshm_buffer_get_pixman_image(buffer);
+	return true;
+}
+
+static void
+sealshm_end(struct server *server, struct access *access)
+{
+	sealshm_buffer_end_access(access->handle, false);
+}
+
+static void
+sealshm_stats(struct server *server, struct server_result *result)
+{
+	struct sealshm_stats stats;
+
+	sealshm_get_stats(server->shm, &stats);
+	result->map_calls_stats = stats.map_calls;
+	memcpy(result->pools_by_tier, stats.pools_accepted_by_tier,
+	       sizeof(result->pools_by_tier));
+}
+
+static void
+sealshm_finish(struct server *server)
+{
+	sealshm_destroy(server->shm);
+}
+
+static const struct backend_impl sealshm_backend = {
+	.init = sealshm_init,
+	.begin = sealshm_begin,
+	.end = sealshm_end,
+	.stats = sealshm_stats,
+	.finish = sealshm_finish,
+};
+
+/* libwayland's wl_shm. */
+
+static int
+libwayland_init(struct server *server)
+{
+	if (wl_display_init_shm(server->display) < 0) {
+		fprintf(stderr, "server: wl_display_init_shm failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+libwayland_begin(struct server *server, struct wl_resource *resource,
+		 struct access *access)
+{
+	struct wl_shm_buffer *buffer = wl_shm_buffer_get(resource);
+	const struct format_info *info;
+
+	if (!buffer)
+		return false;
+	access->handle = buffer;
+	wl_shm_buffer_begin_access(buffer);
+	access->data = wl_shm_buffer_get_data(buffer);
+	access->width = wl_shm_buffer_get_width(buffer);
+	access->height = wl_shm_buffer_get_height(buffer);
+	access->stride = wl_shm_buffer_get_stride(buffer);
+	access->format = wl_shm_buffer_get_format(buffer);
+	access->image = NULL;
+	/* A compositor on libwayland wraps the pointer for each repaint,
+	 * because the pointer may move when the pool is resized. */
+	if (server->trial->mode == SERVER_COMPOSE) {
+		info = format_lookup(access->format);
+		if (info && info->pixman_format)
+			access->image = pixman_image_create_bits(
+				info->pixman_format, access->width,
+				access->height, access->data, access->stride);
+	}
+	return true;
+}
+
+static void
+libwayland_end(struct server *server, struct access *access)
+{
+	if (access->image)
+		pixman_image_unref(access->image);
+	wl_shm_buffer_end_access(access->handle);
+}
+
+static void
+libwayland_stats(struct server *server, struct server_result *result)
+{
+}
+
+static void
+libwayland_finish(struct server *server)
+{
+}
+
+static const struct backend_impl libwayland_backend = {
+	.init = libwayland_init,
+	.begin = libwayland_begin,
+	.end = libwayland_end,
+	.stats = libwayland_stats,
+	.finish = libwayland_finish,
+};
+
+/* What the compositor does with a committed buffer. */
+
+static uint64_t
+read_pixels(const struct access *access)
+{
+	const struct format_info *info = format_lookup(access->format);
+	size_t row = (size_t)access->width * (info ? info->bytes_per_pixel : 4);
+	const unsigned char *p = access->data;
+	uint64_t sum = 0, word;
+	size_t x;
+	int32_t y;
+
+	for (y = 0; y < access->height; y++, p += access->stride) {
+		for (x = 0; x + 8 <= row; x += 8) {
+			memcpy(&word, p + x, sizeof(word));
+			sum += word;
+		}
+		for (; x < row; x++)
+			sum += p[x];
+	}
+	return sum;
+}
+
+static void
+compose(struct server *server, const struct access *access)
+{
+	int32_t width = access->width < OUTPUT_WIDTH ? access->width
+						      : OUTPUT_WIDTH;
+	int32_t height = access->height < OUTPUT_HEIGHT ? access->height
+							: OUTPUT_HEIGHT;
+	uint32_t *out = pixman_image_get_data(server->output);
+	int out_stride = pixman_image_get_stride(server->output);
+	double bytes = (double)width * height * 4;
+	uint64_t t0, t1, t2, composite, copy;
+	const unsigned char *src = access->data;
+	unsigned char *dst = (unsigned char *)out;
+	int32_t y;
+
+	if (!access->image) {
+		fprintf(stderr, "server: no pixman image for format %#x\n",
+			access->format);
+		server->failed = true;
+		return;
+	}
+
+	/* Alternate the order so neither side always finds the source in
+	 * the cache the other one just warmed. */
+	if (server->commits % 2) {
+		t0 = now_ns();
+		for (y = 0; y < height; y++)
+			memcpy(dst + (size_t)y * out_stride,
+			       src + (size_t)y * access->stride,
+			       (size_t)width * 4);
+		t1 = now_ns();
+		/* OVER, as a compositor paints a surface; pixman reduces it
+		 * to SRC for an opaque XRGB source. */
+		pixman_image_composite32(PIXMAN_OP_OVER, access->image, NULL,
+					 server->output, 0, 0, 0, 0, 0, 0,
+					 width, height);
+		t2 = now_ns();
+		copy = t1 - t0;
+		composite = t2 - t1;
+	} else {
+		t0 = now_ns();
+		pixman_image_composite32(PIXMAN_OP_OVER, access->image, NULL,
+					 server->output, 0, 0, 0, 0, 0, 0,
+					 width, height);
+		t1 = now_ns();
+		for (y = 0; y < height; y++)
+			memcpy(dst + (size_t)y * out_stride,
+			       src + (size_t)y * access->stride,
+			       (size_t)width * 4);
+		t2 = now_ns();
+		composite = t1 - t0;
+		copy = t2 - t1;
+	}
+	samples_add(server, &server->composite_gbps, bytes / composite);
+	samples_add(server, &server->memcpy_gbps, bytes / copy);
+}
+
+static void
+measure_scale(struct server *server)
+{
+	struct server_result *r = server->result;
+
+	r->rss_kib = proc_status_kib("VmRSS");
+	r->rss_anon_kib = proc_status_kib("RssAnon");
+	r->maps = proc_count_maps();
+	r->fds = proc_count_fds();
+}
+
+static void
+process_buffer(struct server *server, struct wl_resource *surface,
+	       struct wl_resource *buffer)
+{
+	struct access access = { 0 };
+	uint64_t t0;
+
+	t0 = now_ns();
+	if (!server->impl->begin(server, buffer, &access)) {
+		wl_client_post_implementation_error(
+			wl_resource_get_client(surface),
+			"the bench compositor reads only wl_shm buffers; "
+			"attach buffers made with wl_shm");
+		return;
+	}
+	if (server->trial->mode == SERVER_COMPOSE)
+		compose(server, &access);
+	else
+		pixel_sink += read_pixels(&access);
+	server->impl->end(server, &access);
+	samples_add(server, &server->access_ns, (double)(now_ns() - t0));
+	wl_buffer_send_release(buffer);
+}
+
+/* wl_surface */
+
+static void
+resource_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static void
+surface_clear_pending(struct surface *surface)
+{
+	if (surface->pending_buffer)
+		wl_list_remove(&surface->pending_buffer_destroy.link);
+	surface->pending_buffer = NULL;
+}
+
+static void
+handle_pending_buffer_destroy(struct wl_listener *listener, void *data)
+{
+	struct surface *surface =
+		wl_container_of(listener, surface, pending_buffer_destroy);
+
+	surface_clear_pending(surface);
+}
+
+static void
+surface_attach(struct wl_client *client, struct wl_resource *resource,
+	       struct wl_resource *buffer, int32_t x, int32_t y)
+{
+	struct surface *surface = wl_resource_get_user_data(resource);
+
+	surface_clear_pending(surface);
+	surface->pending_buffer = buffer;
+	if (buffer) {
+		surface->pending_buffer_destroy.notify =
+			handle_pending_buffer_destroy;
+		wl_resource_add_destroy_listener(
+			buffer, &surface->pending_buffer_destroy);
+	}
+}
+
+static void
+surface_damage(struct wl_client *client, struct wl_resource *resource,
+	       int32_t x, int32_t y, int32_t width, int32_t height)
+{
+}
+
+static void
+callback_unlink(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+static void
+surface_frame(struct wl_client *client, struct wl_resource *resource,
+	      uint32_t id)
+{
+	struct surface *surface = wl_resource_get_user_data(resource);
+	struct wl_resource *callback;
+
+	callback = wl_resource_create(client, &wl_callback_interface, 1, id);
+	if (!callback) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(callback, NULL, NULL, callback_unlink);
+	wl_list_insert(surface->frames.prev, wl_resource_get_link(callback));
+}
+
+static void
+surface_set_region(struct wl_client *client, struct wl_resource *resource,
+		   struct wl_resource *region)
+{
+}
+
+static void
+surface_commit(struct wl_client *client, struct wl_resource *resource)
+{
+	struct surface *surface = wl_resource_get_user_data(resource);
+	struct server *server = surface->server;
+	struct wl_resource *callback, *tmp;
+	uint32_t msec = (uint32_t)(now_ns() / 1000000);
+
+	if (surface->pending_buffer) {
+		process_buffer(server, resource, surface->pending_buffer);
+		surface_clear_pending(surface);
+		server->commits++;
+		if (server->commits == server->scale_target)
+			measure_scale(server);
+	}
+	wl_resource_for_each_safe(callback, tmp, &surface->frames) {
+		wl_callback_send_done(callback, msec);
+		wl_resource_destroy(callback);
+	}
+}
+
+static void
+surface_set_buffer_transform(struct wl_client *client,
+			     struct wl_resource *resource, int32_t transform)
+{
+}
+
+static void
+surface_set_buffer_scale(struct wl_client *client,
+			 struct wl_resource *resource, int32_t scale)
+{
+}
+
+static const struct wl_surface_interface surface_impl = {
+	.destroy = resource_destroy,
+	.attach = surface_attach,
+	.damage = surface_damage,
+	.frame = surface_frame,
+	.set_opaque_region = surface_set_region,
+	.set_input_region = surface_set_region,
+	.commit = surface_commit,
+	.set_buffer_transform = surface_set_buffer_transform,
+	.set_buffer_scale = surface_set_buffer_scale,
+	.damage_buffer = surface_damage,
+};
+
+static void
+surface_free(struct wl_resource *resource)
+{
+	struct surface *surface = wl_resource_get_user_data(resource);
+	struct wl_resource *callback, *tmp;
+
+	surface_clear_pending(surface);
+	wl_resource_for_each_safe(callback, tmp, &surface->frames)
+		wl_resource_destroy(callback);
+	free(surface);
+}
+
+/* wl_region: accepted and ignored, the bench draws no regions. */
+
+static void
+region_rect(struct wl_client *client, struct wl_resource *resource,
+	    int32_t x, int32_t y, int32_t width, int32_t height)
+{
+}
+
+static const struct wl_region_interface region_impl = {
+	.destroy = resource_destroy,
+	.add = region_rect,
+	.subtract = region_rect,
+};
+
+/* wl_compositor */
+
+static void
+compositor_create_surface(struct wl_client *client,
+			  struct wl_resource *resource, uint32_t id)
+{
+	struct surface *surface = calloc(1, sizeof(*surface));
+
+	if (!surface) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	surface->server = wl_resource_get_user_data(resource);
+	wl_list_init(&surface->frames);
+	surface->resource = wl_resource_create(
+		client, &wl_surface_interface,
+		wl_resource_get_version(resource), id);
+	if (!surface->resource) {
+		free(surface);
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(surface->resource, &surface_impl,
+				       surface, surface_free);
+}
+
+static void
+compositor_create_region(struct wl_client *client,
+			 struct wl_resource *resource, uint32_t id)
+{
+	struct wl_resource *region;
+
+	region = wl_resource_create(client, &wl_region_interface, 1, id);
+	if (!region) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(region, &region_impl, NULL, NULL);
+}
+
+static const struct wl_compositor_interface compositor_impl = {
+	.create_surface = compositor_create_surface,
+	.create_region = compositor_create_region,
+};
+
+static void
+bind_compositor(struct wl_client *client, void *data, uint32_t version,
+		uint32_t id)
+{
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, &wl_compositor_interface,
+				      version, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &compositor_impl, data,
+				       NULL);
+}
+
+static void
+handle_client_destroy(struct wl_listener *listener, void *data)
+{
+	struct client_link *link = wl_container_of(listener, link, destroy);
+	struct server *server = link->server;
+
+	if (--server->clients_live == 0)
+		wl_display_terminate(server->display);
+}
+
+int
+bench_server_run(const struct trial *trial, const int *fds, int nfds,
+		 struct server_result *result)
+{
+	struct server server = {
+		.trial = trial,
+		.result = result,
+		.impl = trial->backend == BACKEND_SEALSHM ? &sealshm_backend
+							  : &libwayland_backend,
+		.scale_target = trial->kind == CLIENT_SCALE
+					? (uint64_t)trial->clients *
+						  trial->buffers_per_client
+					: 0,
+	};
+	struct wl_client *client;
+	int i, ret = -1;
+
+	memset(result, 0, sizeof(*result));
+	server.display = wl_display_create();
+	if (!server.display) {
+		fprintf(stderr, "server: wl_display_create failed\n");
+		return -1;
+	}
+	if (server.impl->init(&server) < 0)
+		goto out_display;
+	server.compositor = wl_global_create(server.display,
+					     &wl_compositor_interface, 4,
+					     &server, bind_compositor);
+	if (!server.compositor)
+		goto out_backend;
+	if (trial->mode == SERVER_COMPOSE) {
+		server.output = pixman_image_create_bits(
+			PIXMAN_x8r8g8b8, OUTPUT_WIDTH, OUTPUT_HEIGHT, NULL, 0);
+		if (!server.output)
+			goto out_backend;
+	}
+	server.clients = calloc(nfds, sizeof(*server.clients));
+	if (!server.clients)
+		goto out_output;
+
+	result->rss_base_kib = proc_status_kib("VmRSS");
+	result->rss_anon_base_kib = proc_status_kib("RssAnon");
+	result->maps_base = proc_count_maps();
+	result->fds_base = proc_count_fds();
+
+	for (i = 0; i < nfds; i++) {
+		client = wl_client_create(server.display, fds[i]);
+		if (!client) {
+			fprintf(stderr, "server: wl_client_create: %s\n",
+				strerror(errno));
+			goto out_clients;
+		}
+		server.clients[i].server = &server;
+		server.clients[i].destroy.notify = handle_client_destroy;
+		wl_client_add_destroy_listener(client,
+					       &server.clients[i].destroy);
+		server.clients_live++;
+	}
+
+	wl_display_run(server.display);
+
+	result->commits = server.commits;
+	result->map_calls_counted = map_count_get();
+	result->vm_hwm_kib = proc_status_kib("VmHWM");
+	result->access_ns = median(server.access_ns.v, server.access_ns.len);
+	result->composite_gbps =
+		median(server.composite_gbps.v, server.composite_gbps.len);
+	result->memcpy_gbps =
+		median(server.memcpy_gbps.v, server.memcpy_gbps.len);
+	server.impl->stats(&server, result);
+	ret = server.failed ? -1 : 0;
+
+out_clients:
+	wl_display_destroy_clients(server.display);
+	free(server.clients);
+out_output:
+	if (server.output)
+		pixman_image_unref(server.output);
+out_backend:
+	server.impl->finish(&server);
+out_display:
+	wl_display_destroy(server.display);
+	free(server.access_ns.v);
+	free(server.composite_gbps.v);
+	free(server.memcpy_gbps.v);
+	return ret;
+}
