@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# install-test.sh SOURCE_ROOT CC: configure the source tree with a
+# temporary --prefix, build and install it there, check what was installed,
+# then build mini-compositor.c and mini-client.c with nothing but
+# `cc $(pkg-config --cflags --libs sealshm-server|sealshm-client)` against
+# that prefix and run the client against the compositor.
+#
+# A separate configuration rather than `meson install --destdir` of the
+# build under test: .pc files name their prefix, and pkg-config has no
+# way to relocate one package without relocating its dependencies too
+# (PKG_CONFIG_SYSROOT_DIR also moves -I/usr/include/pixman-1).
+#
+# KEEP_INSTALL_TEST=1 keeps the temporary directory for inspection.
+set -eu
+
+src=$(cd "$1" && pwd)
+cc=$2
+here=$(cd "$(dirname "$0")" && pwd)
+frames=6
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealshm-install-test.XXXXXX")
+if [ -z "${KEEP_INSTALL_TEST:-}" ]; then
+	trap 'rm -rf "$tmp"' EXIT
+else
+	echo "keeping $tmp"
+fi
+prefix=$tmp/prefix
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+step() {
+	echo "--- $*"
+}
+
+step "configure, build and install into $prefix"
+# The sanitizer and coverage settings of the build under test would only
+# get in the way of the plain cc commands below.
+env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
+	-Dtests=false -Dbench=false -Ddemo=true >"$tmp/setup.log" 2>&1 || {
+	cat "$tmp/setup.log" >&2
+	echo "FAIL: meson setup" >&2
+	exit 1
+}
+if ! meson compile -C "$tmp/build" -j 2 >"$tmp/compile.log" 2>&1; then
+	tail -n 40 "$tmp/compile.log" >&2
+	echo "FAIL: build with --prefix" >&2
+	exit 1
+fi
+meson install -C "$tmp/build" --no-rebuild --quiet
+
+libdir=$(meson introspect "$tmp/build" --buildoptions |
+	python3 -c 'import json, sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')
+case $libdir in
+/*) ;;
+*) libdir=$prefix/$libdir ;;
+esac
+
+step "installed files"
+for lib in server client; do
+	so=$libdir/libsealshm-$lib.so
+	[ -f "$so.0.1.0" ] || fail "$so.0.1.0 is not installed"
+	[ "$(readlink "$so.0")" = "libsealshm-$lib.so.0.1.0" ] ||
+		fail "$so.0 is not a link to libsealshm-$lib.so.0.1.0"
+	[ "$(readlink "$so")" = "libsealshm-$lib.so.0" ] ||
+		fail "$so (for -l at link time) is not a link to the soname"
+	[ -f "$prefix/include/sealshm/$lib.h" ] ||
+		fail "include/sealshm/$lib.h is not installed"
+	[ -f "$libdir/pkgconfig/sealshm-$lib.pc" ] ||
+		fail "$libdir/pkgconfig/sealshm-$lib.pc is not installed"
+	upper=$(echo "$lib" | tr a-z A-Z)
+	if [ -f "$so.0.1.0" ]; then
+		"$here/check-soname.sh" "$so.0.1.0" "libsealshm-$lib.so.0" \
+			"SEALSHM_${upper}_" "SEALSHM_${upper}_0.1" ||
+			fail "installed libsealshm-$lib's soname or versions"
+	fi
+done
+extra=$(ls "$prefix/include/sealshm" | grep -v -x -e server.h -e client.h ||
+	true)
+[ -z "$extra" ] || fail "private headers installed: $extra"
+
+# Every program the build defines must be installed, with its man page
+# when scdoc is there.
+programs=$(meson introspect "$tmp/build" --targets | python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"].startswith("sealshm-"):
+        print(t["name"])')
+for name in sealshm-compositor sealshm-demo-client sealshm-fuzz-truncate; do
+	if ! echo "$programs" | grep -q -x "$name"; then
+		fail "$name is not built by the project"
+		continue
+	fi
+	[ -x "$prefix/bin/$name" ] || fail "bin/$name is not installed"
+	if command -v scdoc >/dev/null 2>&1; then
+		[ -s "$prefix/share/man/man1/$name.1" ] ||
+			fail "share/man/man1/$name.1 is not installed"
+	fi
+done
+
+step "build against the installed pkg-config files only"
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR C_INCLUDE_PATH CPATH \
+	LIBRARY_PATH || true
+cflags="-std=c11 -Wall -Wextra -Wno-unused-parameter -Werror"
+for pair in compositor:server client:client; do
+	prog=mini-${pair%%:*}
+	pc=sealshm-${pair#*:}
+	# shellcheck disable=SC2046,SC2086
+	if ! "$cc" $cflags -o "$tmp/$prog" "$here/$prog.c" \
+		$(pkg-config --cflags --libs "$pc"); then
+		fail "$prog does not build with pkg-config $pc"
+	fi
+done
+[ "$failures" -eq 0 ] || exit 1
+
+step "run mini-client against mini-compositor"
+export LD_LIBRARY_PATH="$libdir"
+export XDG_RUNTIME_DIR="$tmp/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset WAYLAND_DISPLAY WAYLAND_SOCKET
+for pair in compositor:server client:client; do
+	prog=mini-${pair%%:*}
+	lib=libsealshm-${pair#*:}.so.0
+	# The programs must run on the installed copies, not a build tree's.
+	if ! ldd "$tmp/$prog" | grep -q -F "$lib => $libdir/$lib"; then
+		ldd "$tmp/$prog" >&2
+		fail "$prog does not load $lib from $libdir"
+	fi
+done
+if ! "$tmp/mini-compositor" "$frames" "$tmp/mini-client" "$frames"; then
+	fail "mini-client against mini-compositor"
+fi
+
+if [ -x "$prefix/bin/sealshm-compositor" ] &&
+   [ -x "$prefix/bin/sealshm-demo-client" ]; then
+	step "run the installed demo programs"
+	if ! PATH="$prefix/bin:$PATH" sealshm-compositor --headless \
+		--stats "$tmp/stats.json" -- sealshm-demo-client --frames 20 \
+		>"$tmp/demo.log" 2>&1; then
+		cat "$tmp/demo.log" >&2
+		fail "installed sealshm-compositor with sealshm-demo-client"
+	fi
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures failures" >&2
+	exit 1
+fi
+echo "installed, built against and ran from $prefix"
