@@ -116,9 +116,10 @@ for pair in compositor:server client:client; do
 	if ! "$cc" $cflags -o "$tmp/$prog" "$here/$prog.c" \
 		$(pkg-config --cflags --libs "$pc"); then
 		fail "$prog does not build with pkg-config $pc"
+		echo "$failures failures" >&2
+		exit 1
 	fi
 done
-[ "$failures" -eq 0 ] || exit 1
 
 step "run mini-client against mini-compositor"
 export LD_LIBRARY_PATH="$libdir"
