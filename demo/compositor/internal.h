@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * Private types of the compositor core, shared by its files.
+ */
+
+#ifndef SEALSHM_DEMO_COMPOSITOR_INTERNAL_H
+#define SEALSHM_DEMO_COMPOSITOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pixman.h>
+#include <wayland-server-core.h>
+
+#include "comp.h"
+
+struct comp_surface;
+struct comp_backend;
+
+/* Counters of the compositor itself; the shm module keeps its own. */
+struct comp_stats {
+	uint64_t commits;
+	uint64_t frames;
+	/* output pixels re-composited, summed over frames */
+	uint64_t damage_pixels;
+	/* client buffer pixels copied at commit */
+	uint64_t pixels_copied;
+	/* immutable buffers converted, and re-attachments served from
+	 * the cache instead */
+	uint64_t immutable_conversions;
+	uint64_t immutable_cache_hits;
+	/* errors posted by the compositor core (the shm module counts its
+	 * own as clients_disconnected) */
+	uint64_t protocol_errors;
+	uint64_t clients;
+};
+
+struct comp_backend_impl {
+	/* present the renderer's output; call comp_server_frame_done()
+	 * when the frame was shown */
+	void (*present)(struct comp_backend *backend,
+			pixman_region32_t *damage);
+	/* arrange for comp_server_repaint() to be called soon */
+	void (*schedule)(struct comp_backend *backend);
+	void (*destroy)(struct comp_backend *backend);
+};
+
+struct comp_backend {
+	const struct comp_backend_impl *impl;
+	struct comp_server *server;
+};
+
+#define COMP_MAX_TOUCH_POINTS 16
+
+struct comp_touch_point {
+	int32_t id;
+	struct comp_surface *surface;
+	struct wl_listener surface_destroy;
+	/* the surface's output position when the point went down */
+	int32_t origin_x, origin_y;
+};
+
+/* The one seat: input comes only from in-process drivers. */
+struct comp_seat {
+	uint32_t capabilities;
+	/* wl_resource links of wl_seat, wl_pointer and wl_touch objects */
+	struct wl_list seats;
+	struct wl_list pointers;
+	struct wl_list touches;
+	struct comp_surface *pointer_focus;
+	struct wl_listener pointer_focus_destroy;
+	int32_t focus_x, focus_y;
+	struct comp_touch_point touch[COMP_MAX_TOUCH_POINTS];
+};
+
+struct comp_server {
+	struct comp_options options;
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	const char *socket;
+	struct sealshm *shm;
+
+	struct wl_global *compositor_global;
+	struct wl_global *subcompositor_global;
+	struct wl_global *xdg_wm_base_global;
+	struct wl_global *output_global;
+	struct wl_global *seat_global;
+	struct wl_global *data_device_manager_global;
+	struct wl_listener client_created;
+
+	/* every wl_surface: comp_surface.link */
+	struct wl_list surfaces;
+	/* mapped toplevels, bottom first: comp_xdg_surface.stack_link */
+	struct wl_list toplevels;
+	/* mapped popups, bottom first: comp_xdg_surface.stack_link */
+	struct wl_list popups;
+	/* bound xdg_wm_base objects: comp_xdg_wm_base.link */
+	struct wl_list wm_bases;
+	struct wl_event_source *ping_timer;
+	struct comp_seat seat;
+	unsigned int cascade;
+
+	/* renderer */
+	pixman_image_t *output;
+	pixman_image_t *background;
+	pixman_region32_t damage;
+	uint32_t frame_seq;
+	bool repaint_needed;
+	/* a presented frame is not on screen yet */
+	bool frame_pending;
+	/* frame callbacks of the frame being presented */
+	struct wl_list presented_callbacks;
+
+	struct comp_backend *backend;
+	/* "headless" or "nested", the output's model name */
+	const char *backend_name;
+
+	struct wl_event_source *screenshot_timer;
+	unsigned int screenshot_seq;
+
+	struct comp_stats stats;
+};
+
+/* A surface's state between commits (pending) or held for a synchronized
+ * subsurface until its parent commits (cached). */
+struct comp_surface_state {
+	bool buffer_attached;
+	struct wl_resource *buffer;
+	struct wl_listener buffer_destroy;
+	bool scale_set;
+	int32_t scale;
+	pixman_region32_t surface_damage;
+	pixman_region32_t buffer_damage;
+	struct wl_list frame_callbacks;
+};
+
+struct comp_surface_role {
+	const char *name;
+	/* return false after posting an error to refuse the commit */
+	bool (*precommit)(struct comp_surface *surface,
+			  struct comp_surface_state *state);
+	void (*commit)(struct comp_surface *surface);
+};
+
+struct comp_subsurface {
+	struct wl_resource *resource;
+	struct comp_surface *surface;
+	struct comp_surface *parent;
+	/* in parent->subsurfaces_below or _above, bottom first */
+	struct wl_list link;
+	struct wl_listener surface_destroy;
+	struct wl_listener parent_destroy;
+	int32_t x, y;
+	int32_t pending_x, pending_y;
+	bool synchronized;
+};
+
+struct comp_surface {
+	struct comp_server *server;
+	struct wl_resource *resource;
+	struct wl_list link;
+
+	struct comp_surface_state pending;
+	struct comp_surface_state cached;
+	bool has_cached;
+
+	/* the committed content: a copy of the client's pixels, or the
+	 * cached conversion of an immutable buffer */
+	pixman_image_t *image;
+	/* the image belongs to the immutable-buffer cache: never write */
+	bool image_shared;
+	int32_t buffer_width, buffer_height;
+	int32_t scale;
+	/* size in surface coordinates; 0x0 without content */
+	int32_t width, height;
+	/* damage in surface coordinates not yet composited */
+	pixman_region32_t content_damage;
+	/* committed frame callbacks waiting for the next frame */
+	struct wl_list frame_callbacks;
+
+	const struct comp_surface_role *role;
+	void *role_data;
+	struct wl_list subsurfaces_below;
+	struct wl_list subsurfaces_above;
+
+	/* where the last frame showed it, for damage when that changes */
+	bool shown;
+	pixman_box32_t shown_box;
+	uint32_t seen_seq;
+
+	struct wl_signal destroy_signal;
+};
+
+struct comp_xdg_wm_base {
+	struct comp_server *server;
+	struct wl_resource *resource;
+	struct wl_list link;
+	/* comp_xdg_surface.wm_base_link */
+	struct wl_list surfaces;
+	uint32_t ping_serial;
+	bool ping_pending;
+};
+
+enum comp_xdg_role {
+	COMP_XDG_NONE = 0,
+	COMP_XDG_TOPLEVEL,
+	COMP_XDG_POPUP,
+};
+
+struct comp_xdg_box {
+	int32_t x, y, width, height;
+};
+
+struct comp_xdg_surface {
+	struct comp_server *server;
+	struct comp_xdg_wm_base *wm_base;
+	struct wl_list wm_base_link;
+	struct wl_resource *resource;
+	struct comp_surface *surface;
+	struct wl_listener surface_destroy;
+
+	enum comp_xdg_role role;
+	struct wl_resource *role_resource;
+
+	/* configure serials sent and not yet acknowledged, oldest first */
+	uint32_t serials[16];
+	int serials_len;
+	bool configured;
+	bool initial_configure_sent;
+	bool mapped;
+
+	bool has_geometry, pending_has_geometry;
+	struct comp_xdg_box geometry, pending_geometry;
+
+	/* toplevel or popup position of the window geometry's origin:
+	 * output coordinates for toplevels, relative to the parent's
+	 * window geometry for popups */
+	int32_t x, y;
+	struct wl_list stack_link;
+
+	/* toplevel */
+	bool maximized, fullscreen;
+	/* placed by comp_server_position_surface(), not cascaded */
+	bool positioned;
+
+	/* popup */
+	struct comp_xdg_surface *parent;
+	struct wl_list popups;
+	struct wl_list popup_link;
+	struct comp_xdg_box popup_box;
+};
+
+/* server.c */
+void
+comp_post_error(struct comp_server *server, struct wl_resource *resource,
+		uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+uint32_t
+comp_now_msec(void);
+
+/* surface.c */
+int
+comp_surface_init_globals(struct comp_server *server);
+
+struct comp_surface *
+comp_surface_from_resource(struct wl_resource *resource);
+
+/* NULL when @p resource is not one of this server's wl_surfaces */
+struct comp_surface *
+comp_surface_try_from_resource(struct wl_resource *resource);
+
+/* false, after posting an error on @p error_resource, when the surface
+ * already has another role */
+bool
+comp_surface_set_role(struct comp_surface *surface,
+		      const struct comp_surface_role *role, void *data,
+		      struct wl_resource *error_resource, uint32_t code);
+
+/* wl_subcompositor in subsurface.c */
+int
+comp_subsurface_init_global(struct comp_server *server);
+
+void
+comp_subsurface_parent_applied(struct comp_surface *parent);
+
+/* true for a subsurface that is synchronized or has a synchronized
+ * ancestor: its commits wait for the parent's */
+bool
+comp_subsurface_is_synchronized(struct comp_surface *surface);
+
+void
+comp_surface_apply_cached(struct comp_surface *surface);
+
+/* xdg-shell.c */
+int
+comp_xdg_shell_init(struct comp_server *server);
+
+void
+comp_xdg_shell_fini(struct comp_server *server);
+
+/* the surface's position on the output, or false when not shown */
+bool
+comp_xdg_surface_get_origin(struct comp_xdg_surface *xdg,
+			    int32_t *x, int32_t *y);
+
+/* output.c, seat.c */
+int
+comp_output_init(struct comp_server *server);
+
+int
+comp_seat_init(struct comp_server *server);
+
+/* the xdg_surface of a wl_surface, or NULL */
+struct comp_xdg_surface *
+comp_xdg_surface_from_surface(struct comp_surface *surface);
+
+/* render.c */
+uint64_t
+comp_region_area(pixman_region32_t *region);
+
+int
+comp_render_init(struct comp_server *server);
+
+void
+comp_render_fini(struct comp_server *server);
+
+/* note that something changed; a frame follows */
+void
+comp_server_schedule_frame(struct comp_server *server);
+
+/* called by the backend when it may show a new frame */
+void
+comp_server_repaint(struct comp_server *server);
+
+/* called by the backend when the frame it presented is on screen */
+void
+comp_server_frame_done(struct comp_server *server);
+
+void
+comp_surface_damage_shown(struct comp_surface *surface);
+
+/* the topmost shown surface at output position (x, y), and its output
+ * position, or NULL */
+struct comp_surface *
+comp_server_surface_at(struct comp_server *server, double x, double y,
+		       int32_t *origin_x, int32_t *origin_y);
+
+/* backends */
+struct comp_backend *
+comp_backend_headless_create(struct comp_server *server);
+
+struct comp_backend *
+comp_backend_nested_create(struct comp_server *server);
+
+/* png.c */
+int
+comp_png_write(pixman_image_t *image, const char *path);
+
+#endif /* SEALSHM_DEMO_COMPOSITOR_INTERNAL_H */

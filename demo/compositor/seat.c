@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * wl_seat and a wl_data_device_manager whose sources and devices are
+ * accepted and never used: enough for toolkits that require the globals.
+ * The seat has no devices of its own; an in-process driver (the wlcs
+ * module) can give it pointer and touch capabilities and inject events,
+ * which go to the surface under the point.  Objects asked for without
+ * the capability are created inert, as the protocol asks.
+ */
+
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+
+#include "internal.h"
+
+#define SEAT_VERSION 7
+#define DATA_DEVICE_MANAGER_VERSION 3
+
+static void
+resource_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static void
+unlink_resource(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+static void
+pointer_set_cursor(struct wl_client *client, struct wl_resource *resource,
+		   uint32_t serial, struct wl_resource *surface,
+		   int32_t hotspot_x, int32_t hotspot_y)
+{
+	/* Nothing draws a cursor: the output has no visible pointer. */
+}
+
+static const struct wl_pointer_interface pointer_impl = {
+	.set_cursor = pointer_set_cursor,
+	.release = resource_destroy,
+};
+
+static const struct wl_keyboard_interface keyboard_impl = {
+	.release = resource_destroy,
+};
+
+static const struct wl_touch_interface touch_impl = {
+	.release = resource_destroy,
+};
+
+static void
+create_device(struct wl_client *client, struct wl_resource *seat,
+	      const struct wl_interface *interface, const void *impl,
+	      struct wl_list *list, uint32_t id)
+{
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, interface,
+				      wl_resource_get_version(seat), id);
+	if (!resource) {
+		wl_resource_post_no_memory(seat);
+		return;
+	}
+	if (list) {
+		wl_resource_set_implementation(resource, impl, NULL,
+					       unlink_resource);
+		wl_list_insert(list, wl_resource_get_link(resource));
+	} else {
+		wl_resource_set_implementation(resource, impl, NULL, NULL);
+	}
+}
+
+static void
+seat_get_pointer(struct wl_client *client, struct wl_resource *resource,
+		 uint32_t id)
+{
+	struct comp_server *server = wl_resource_get_user_data(resource);
+
+	create_device(client, resource, &wl_pointer_interface, &pointer_impl,
+		      &server->seat.pointers, id);
+}
+
+static void
+seat_get_keyboard(struct wl_client *client, struct wl_resource *resource,
+		  uint32_t id)
+{
+	create_device(client, resource, &wl_keyboard_interface,
+		      &keyboard_impl, NULL, id);
+}
+
+static void
+seat_get_touch(struct wl_client *client, struct wl_resource *resource,
+	       uint32_t id)
+{
+	struct comp_server *server = wl_resource_get_user_data(resource);
+
+	create_device(client, resource, &wl_touch_interface, &touch_impl,
+		      &server->seat.touches, id);
+}
+
+static const struct wl_seat_interface seat_impl = {
+	.get_pointer = seat_get_pointer,
+	.get_keyboard = seat_get_keyboard,
+	.get_touch = seat_get_touch,
+	.release = resource_destroy,
+};
+
+static void
+bind_seat(struct wl_client *client, void *data, uint32_t version, uint32_t id)
+{
+	struct comp_server *server = data;
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, &wl_seat_interface, version, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &seat_impl, server,
+				       unlink_resource);
+	wl_list_insert(&server->seat.seats, wl_resource_get_link(resource));
+	wl_seat_send_capabilities(resource, server->seat.capabilities);
+	if (version >= WL_SEAT_NAME_SINCE_VERSION)
+		wl_seat_send_name(resource, "seat0");
+}
+
+void
+comp_server_set_seat_capabilities(struct comp_server *server,
+				  uint32_t capabilities)
+{
+	struct wl_resource *resource;
+
+	if (server->seat.capabilities == capabilities)
+		return;
+	server->seat.capabilities = capabilities;
+	wl_resource_for_each(resource, &server->seat.seats)
+		wl_seat_send_capabilities(resource, capabilities);
+}
+
+static void
+send_frame(struct wl_resource *resource)
+{
+	if (wl_resource_get_version(resource) >= WL_POINTER_FRAME_SINCE_VERSION)
+		wl_pointer_send_frame(resource);
+}
+
+static void
+set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
+		  int32_t origin_x, int32_t origin_y, double x, double y)
+{
+	struct comp_seat *seat = &server->seat;
+	struct wl_resource *resource;
+	struct wl_client *client;
+	uint32_t serial;
+
+	if (seat->pointer_focus) {
+		client = wl_resource_get_client(seat->pointer_focus->resource);
+		serial = wl_display_next_serial(server->display);
+		wl_resource_for_each(resource, &seat->pointers) {
+			if (wl_resource_get_client(resource) != client)
+				continue;
+			wl_pointer_send_leave(resource, serial,
+					      seat->pointer_focus->resource);
+			send_frame(resource);
+		}
+		wl_list_remove(&seat->pointer_focus_destroy.link);
+		wl_list_init(&seat->pointer_focus_destroy.link);
+	}
+	seat->pointer_focus = surface;
+	if (!surface)
+		return;
+	seat->focus_x = origin_x;
+	seat->focus_y = origin_y;
+	wl_signal_add(&surface->destroy_signal, &seat->pointer_focus_destroy);
+	client = wl_resource_get_client(surface->resource);
+	serial = wl_display_next_serial(server->display);
+	wl_resource_for_each(resource, &seat->pointers) {
+		if (wl_resource_get_client(resource) != client)
+			continue;
+		wl_pointer_send_enter(resource, serial, surface->resource,
+				      wl_fixed_from_double(x - origin_x),
+				      wl_fixed_from_double(y - origin_y));
+		send_frame(resource);
+	}
+}
+
+static void
+handle_pointer_focus_destroy(struct wl_listener *listener, void *data)
+{
+	struct comp_seat *seat =
+		wl_container_of(listener, seat, pointer_focus_destroy);
+
+	wl_list_remove(&seat->pointer_focus_destroy.link);
+	wl_list_init(&seat->pointer_focus_destroy.link);
+	seat->pointer_focus = NULL;
+}
+
+void
+comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
+			   double x, double y)
+{
+	struct comp_seat *seat = &server->seat;
+	struct comp_surface *surface;
+	struct wl_resource *resource;
+	struct wl_client *client;
+	int32_t ox, oy;
+
+	surface = comp_server_surface_at(server, x, y, &ox, &oy);
+	if (surface != seat->pointer_focus || ox != seat->focus_x ||
+	    oy != seat->focus_y) {
+		if (surface != seat->pointer_focus) {
+			set_pointer_focus(server, surface, ox, oy, x, y);
+			return;
+		}
+		seat->focus_x = ox;
+		seat->focus_y = oy;
+	}
+	if (!surface)
+		return;
+	client = wl_resource_get_client(surface->resource);
+	wl_resource_for_each(resource, &seat->pointers) {
+		if (wl_resource_get_client(resource) != client)
+			continue;
+		wl_pointer_send_motion(resource, time_msec,
+				       wl_fixed_from_double(x - ox),
+				       wl_fixed_from_double(y - oy));
+		send_frame(resource);
+	}
+}
+
+void
+comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
+			   uint32_t button, bool pressed)
+{
+	struct comp_seat *seat = &server->seat;
+	struct wl_resource *resource;
+	struct wl_client *client;
+	uint32_t serial;
+
+	if (!seat->pointer_focus)
+		return;
+	client = wl_resource_get_client(seat->pointer_focus->resource);
+	serial = wl_display_next_serial(server->display);
+	wl_resource_for_each(resource, &seat->pointers) {
+		if (wl_resource_get_client(resource) != client)
+			continue;
+		wl_pointer_send_button(resource, serial, time_msec, button,
+				       pressed ?
+				       WL_POINTER_BUTTON_STATE_PRESSED :
+				       WL_POINTER_BUTTON_STATE_RELEASED);
+		send_frame(resource);
+	}
+}
+
+static struct comp_touch_point *
+find_touch(struct comp_seat *seat, int32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < COMP_MAX_TOUCH_POINTS; i++) {
+		if (seat->touch[i].surface && seat->touch[i].id == id)
+			return &seat->touch[i];
+	}
+	return NULL;
+}
+
+static void
+touch_release(struct comp_touch_point *point)
+{
+	wl_list_remove(&point->surface_destroy.link);
+	wl_list_init(&point->surface_destroy.link);
+	point->surface = NULL;
+}
+
+static void
+handle_touch_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct comp_touch_point *point =
+		wl_container_of(listener, point, surface_destroy);
+
+	touch_release(point);
+}
+
+static bool
+is_point_client(struct wl_resource *resource, struct comp_touch_point *point)
+{
+	return wl_resource_get_client(resource) ==
+		wl_resource_get_client(point->surface->resource);
+}
+
+void
+comp_server_touch_down(struct comp_server *server, uint32_t time_msec,
+		       int32_t id, double x, double y)
+{
+	struct comp_seat *seat = &server->seat;
+	struct comp_touch_point *point = NULL;
+	struct comp_surface *surface;
+	struct wl_resource *resource;
+	int32_t ox, oy;
+	uint32_t serial;
+	size_t i;
+
+	surface = comp_server_surface_at(server, x, y, &ox, &oy);
+	if (!surface || find_touch(seat, id))
+		return;
+	for (i = 0; i < COMP_MAX_TOUCH_POINTS && !point; i++) {
+		if (!seat->touch[i].surface)
+			point = &seat->touch[i];
+	}
+	if (!point)
+		return;
+	point->id = id;
+	point->surface = surface;
+	point->origin_x = ox;
+	point->origin_y = oy;
+	wl_signal_add(&surface->destroy_signal, &point->surface_destroy);
+	serial = wl_display_next_serial(server->display);
+	wl_resource_for_each(resource, &seat->touches) {
+		if (!is_point_client(resource, point))
+			continue;
+		wl_touch_send_down(resource, serial, time_msec,
+				   surface->resource, id,
+				   wl_fixed_from_double(x - point->origin_x),
+				   wl_fixed_from_double(y - point->origin_y));
+		wl_touch_send_frame(resource);
+	}
+}
+
+void
+comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
+			 int32_t id, double x, double y)
+{
+	struct comp_touch_point *point = find_touch(&server->seat, id);
+	struct wl_resource *resource;
+
+	if (!point)
+		return;
+	wl_resource_for_each(resource, &server->seat.touches) {
+		if (!is_point_client(resource, point))
+			continue;
+		wl_touch_send_motion(resource, time_msec, id,
+				     wl_fixed_from_double(x - point->origin_x),
+				     wl_fixed_from_double(y - point->origin_y));
+		wl_touch_send_frame(resource);
+	}
+}
+
+void
+comp_server_touch_up(struct comp_server *server, uint32_t time_msec,
+		     int32_t id)
+{
+	struct comp_touch_point *point = find_touch(&server->seat, id);
+	struct wl_resource *resource;
+	uint32_t serial;
+
+	if (!point)
+		return;
+	serial = wl_display_next_serial(server->display);
+	wl_resource_for_each(resource, &server->seat.touches) {
+		if (!is_point_client(resource, point))
+			continue;
+		wl_touch_send_up(resource, serial, time_msec, id);
+		wl_touch_send_frame(resource);
+	}
+	touch_release(point);
+}
+
+static void
+source_offer(struct wl_client *client, struct wl_resource *resource,
+	     const char *mime_type)
+{
+	/* Nobody can ever receive it: there is no selection or drag. */
+}
+
+static void
+source_set_actions(struct wl_client *client, struct wl_resource *resource,
+		   uint32_t actions)
+{
+}
+
+static const struct wl_data_source_interface data_source_impl = {
+	.offer = source_offer,
+	.destroy = resource_destroy,
+	.set_actions = source_set_actions,
+};
+
+static void
+device_start_drag(struct wl_client *client, struct wl_resource *resource,
+		  struct wl_resource *source, struct wl_resource *origin,
+		  struct wl_resource *icon, uint32_t serial)
+{
+	/* Drags are not implemented; the request is ignored as for a
+	 * stale serial, which the protocol allows. */
+}
+
+static void
+device_set_selection(struct wl_client *client, struct wl_resource *resource,
+		     struct wl_resource *source, uint32_t serial)
+{
+	/* As start_drag: there is no clipboard. */
+}
+
+static const struct wl_data_device_interface data_device_impl = {
+	.start_drag = device_start_drag,
+	.set_selection = device_set_selection,
+	.release = resource_destroy,
+};
+
+static void
+manager_create_data_source(struct wl_client *client,
+			   struct wl_resource *resource, uint32_t id)
+{
+	struct wl_resource *source;
+
+	source = wl_resource_create(client, &wl_data_source_interface,
+				    wl_resource_get_version(resource), id);
+	if (!source) {
+		wl_resource_post_no_memory(resource);
+		return;
+	}
+	wl_resource_set_implementation(source, &data_source_impl, NULL, NULL);
+}
+
+static void
+manager_get_data_device(struct wl_client *client,
+			struct wl_resource *resource, uint32_t id,
+			struct wl_resource *seat)
+{
+	struct wl_resource *device;
+
+	device = wl_resource_create(client, &wl_data_device_interface,
+				    wl_resource_get_version(resource), id);
+	if (!device) {
+		wl_resource_post_no_memory(resource);
+		return;
+	}
+	wl_resource_set_implementation(device, &data_device_impl, NULL, NULL);
+}
+
+static const struct wl_data_device_manager_interface manager_impl = {
+	.create_data_source = manager_create_data_source,
+	.get_data_device = manager_get_data_device,
+};
+
+static void
+bind_manager(struct wl_client *client, void *data, uint32_t version,
+	     uint32_t id)
+{
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client,
+				      &wl_data_device_manager_interface,
+				      version, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &manager_impl, data, NULL);
+}
+
+int
+comp_seat_init(struct comp_server *server)
+{
+	struct comp_seat *seat = &server->seat;
+	size_t i;
+
+	wl_list_init(&seat->seats);
+	wl_list_init(&seat->pointers);
+	wl_list_init(&seat->touches);
+	seat->pointer_focus_destroy.notify = handle_pointer_focus_destroy;
+	wl_list_init(&seat->pointer_focus_destroy.link);
+	for (i = 0; i < COMP_MAX_TOUCH_POINTS; i++) {
+		seat->touch[i].surface_destroy.notify =
+			handle_touch_surface_destroy;
+		wl_list_init(&seat->touch[i].surface_destroy.link);
+	}
+	server->seat_global = wl_global_create(server->display,
+					       &wl_seat_interface,
+					       SEAT_VERSION, server,
+					       bind_seat);
+	server->data_device_manager_global =
+		wl_global_create(server->display,
+				 &wl_data_device_manager_interface,
+				 DATA_DEVICE_MANAGER_VERSION, server,
+				 bind_manager);
+	if (!server->seat_global || !server->data_device_manager_global)
+		return -1;
+	return 0;
+}

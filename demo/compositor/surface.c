@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ */
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+
+#include <sealshm/server.h>
+
+#include "internal.h"
+
+#define COMPOSITOR_VERSION 5
+
+/*
+ * Pixels derived from an immutable buffer, kept as long as the wl_buffer
+ * exists: attaching the same buffer again (to this or another surface)
+ * reuses the conversion.  Found through the buffer resource's destroy
+ * listener, so no lookup table is needed.
+ */
+struct immutable_cache {
+	struct wl_listener buffer_destroy;
+	pixman_image_t *image;
+};
+
+static void
+handle_cache_buffer_destroy(struct wl_listener *listener, void *data)
+{
+	struct immutable_cache *cache =
+		wl_container_of(listener, cache, buffer_destroy);
+
+	wl_list_remove(&cache->buffer_destroy.link);
+	pixman_image_unref(cache->image);
+	free(cache);
+}
+
+static void
+handle_state_buffer_destroy(struct wl_listener *listener, void *data)
+{
+	struct comp_surface_state *state =
+		wl_container_of(listener, state, buffer_destroy);
+
+	/* A buffer destroyed before commit reads as a NULL attach. */
+	wl_list_remove(&state->buffer_destroy.link);
+	wl_list_init(&state->buffer_destroy.link);
+	state->buffer = NULL;
+}
+
+static void
+state_init(struct comp_surface_state *state)
+{
+	state->buffer_attached = false;
+	state->buffer = NULL;
+	state->buffer_destroy.notify = handle_state_buffer_destroy;
+	wl_list_init(&state->buffer_destroy.link);
+	state->scale_set = false;
+	state->scale = 1;
+	pixman_region32_init(&state->surface_damage);
+	pixman_region32_init(&state->buffer_damage);
+	wl_list_init(&state->frame_callbacks);
+}
+
+static void
+state_set_buffer(struct comp_surface_state *state, struct wl_resource *buffer)
+{
+	wl_list_remove(&state->buffer_destroy.link);
+	wl_list_init(&state->buffer_destroy.link);
+	state->buffer_attached = true;
+	state->buffer = buffer;
+	if (buffer)
+		wl_resource_add_destroy_listener(buffer, &state->buffer_destroy);
+}
+
+/* Forget what was consumed; frame callbacks were moved out already. */
+static void
+state_reset(struct comp_surface_state *state)
+{
+	wl_list_remove(&state->buffer_destroy.link);
+	wl_list_init(&state->buffer_destroy.link);
+	state->buffer_attached = false;
+	state->buffer = NULL;
+	state->scale_set = false;
+	pixman_region32_clear(&state->surface_damage);
+	pixman_region32_clear(&state->buffer_damage);
+}
+
+static void
+destroy_callbacks(struct wl_list *callbacks)
+{
+	struct wl_resource *resource, *tmp;
+
+	wl_resource_for_each_safe(resource, tmp, callbacks)
+		wl_resource_destroy(resource);
+}
+
+static void
+state_fini(struct comp_surface_state *state)
+{
+	state_reset(state);
+	destroy_callbacks(&state->frame_callbacks);
+	pixman_region32_fini(&state->surface_damage);
+	pixman_region32_fini(&state->buffer_damage);
+}
+
+/* Fold a newer state into an older one that was not applied yet. */
+static void
+state_merge(struct comp_surface_state *into, struct comp_surface_state *from)
+{
+	if (from->buffer_attached)
+		state_set_buffer(into, from->buffer);
+	if (from->scale_set) {
+		into->scale_set = true;
+		into->scale = from->scale;
+	}
+	pixman_region32_union(&into->surface_damage, &into->surface_damage,
+			      &from->surface_damage);
+	pixman_region32_union(&into->buffer_damage, &into->buffer_damage,
+			      &from->buffer_damage);
+	wl_list_insert_list(into->frame_callbacks.prev,
+			    &from->frame_callbacks);
+	wl_list_init(&from->frame_callbacks);
+	state_reset(from);
+}
+
+static pixman_format_code_t
+image_format_for(pixman_image_t *src)
+{
+	return PIXMAN_FORMAT_A(pixman_image_get_format(src)) ?
+		PIXMAN_a8r8g8b8 : PIXMAN_x8r8g8b8;
+}
+
+static void
+set_image(struct comp_surface *surface, pixman_image_t *image, bool shared)
+{
+	if (surface->image)
+		pixman_image_unref(surface->image);
+	surface->image = image;
+	surface->image_shared = shared;
+}
+
+static pixman_image_t *
+convert_immutable(struct comp_surface *surface, struct wl_resource *resource,
+		  struct sealshm_buffer *buffer, pixman_image_t *src)
+{
+	struct immutable_cache *cache;
+	struct wl_listener *listener;
+	int32_t width = sealshm_buffer_get_width(buffer);
+	int32_t height = sealshm_buffer_get_height(buffer);
+	pixman_image_t *image;
+
+	listener = wl_resource_get_destroy_listener(resource,
+						    handle_cache_buffer_destroy);
+	if (listener) {
+		cache = wl_container_of(listener, cache, buffer_destroy);
+		surface->server->stats.immutable_cache_hits++;
+		return pixman_image_ref(cache->image);
+	}
+
+	cache = calloc(1, sizeof(*cache));
+	if (!cache)
+		return NULL;
+	image = pixman_image_create_bits(image_format_for(src), width, height,
+					 NULL, 0);
+	if (!image) {
+		free(cache);
+		return NULL;
+	}
+	sealshm_buffer_begin_access(buffer);
+	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, image, 0, 0, 0, 0,
+				 0, 0, width, height);
+	sealshm_buffer_end_access(buffer, false);
+	surface->server->stats.immutable_conversions++;
+	surface->server->stats.pixels_copied += (uint64_t)width * height;
+
+	cache->image = image;
+	cache->buffer_destroy.notify = handle_cache_buffer_destroy;
+	wl_resource_add_destroy_listener(resource, &cache->buffer_destroy);
+	return pixman_image_ref(image);
+}
+
+static void
+copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
+	     pixman_image_t *src, pixman_region32_t *damage)
+{
+	struct comp_server *server = surface->server;
+	int32_t width = sealshm_buffer_get_width(buffer);
+	int32_t height = sealshm_buffer_get_height(buffer);
+	pixman_format_code_t format = image_format_for(src);
+	pixman_region32_t region;
+	pixman_image_t *image;
+
+	pixman_region32_init(&region);
+	if (!surface->image || surface->image_shared ||
+	    pixman_image_get_width(surface->image) != width ||
+	    pixman_image_get_height(surface->image) != height ||
+	    pixman_image_get_format(surface->image) != format) {
+		image = pixman_image_create_bits(format, width, height,
+						 NULL, 0);
+		if (!image) {
+			wl_resource_post_no_memory(surface->resource);
+			goto out;
+		}
+		set_image(surface, image, false);
+		pixman_region32_init_rect(&region, 0, 0, width, height);
+	} else {
+		pixman_region32_intersect_rect(&region, damage, 0, 0,
+					       width, height);
+	}
+	if (!pixman_region32_not_empty(&region))
+		goto out;
+
+	sealshm_buffer_begin_access(buffer);
+	pixman_image_set_clip_region32(surface->image, &region);
+	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, surface->image,
+				 0, 0, 0, 0, 0, 0, width, height);
+	pixman_image_set_clip_region32(surface->image, NULL);
+	sealshm_buffer_end_access(buffer, false);
+	server->stats.pixels_copied += comp_region_area(&region);
+out:
+	pixman_region32_fini(&region);
+}
+
+/*
+ * The pixman renderer copies what it needs at commit and releases the
+ * buffer right away, so a client never waits for a frame to get its
+ * buffer back and can even single-buffer.
+ */
+static void
+apply_buffer(struct comp_surface *surface, struct comp_surface_state *state,
+	     pixman_region32_t *buffer_damage)
+{
+	struct wl_resource *resource = state->buffer;
+	struct sealshm_buffer *buffer;
+	pixman_image_t *src, *image;
+
+	if (!resource) {
+		set_image(surface, NULL, false);
+		return;
+	}
+	buffer = sealshm_buffer_from_resource(resource);
+	src = buffer ? sealshm_buffer_get_pixman_image(buffer) : NULL;
+	if (!src) {
+		set_image(surface, NULL, false);
+		wl_buffer_send_release(resource);
+		return;
+	}
+
+	if (sealshm_buffer_is_immutable(buffer)) {
+		image = convert_immutable(surface, resource, buffer, src);
+		if (!image)
+			wl_resource_post_no_memory(surface->resource);
+		set_image(surface, image, true);
+	} else {
+		copy_mutable(surface, buffer, src, buffer_damage);
+	}
+	wl_buffer_send_release(resource);
+}
+
+static void
+apply_state(struct comp_surface *surface, struct comp_surface_state *state)
+{
+	pixman_region32_t buffer_damage, surface_damage;
+	pixman_box32_t *rects;
+	int32_t scale, i, n;
+
+	if (state->scale_set)
+		surface->scale = state->scale;
+	scale = surface->scale;
+
+	/* Damage in both coordinate spaces: buffer space to copy, surface
+	 * space to re-composite. */
+	pixman_region32_init(&buffer_damage);
+	pixman_region32_init(&surface_damage);
+	pixman_region32_copy(&surface_damage, &state->surface_damage);
+	pixman_region32_copy(&buffer_damage, &state->buffer_damage);
+	rects = pixman_region32_rectangles(&state->surface_damage, &n);
+	for (i = 0; i < n; i++) {
+		pixman_region32_union_rect(&buffer_damage, &buffer_damage,
+					   rects[i].x1 * scale,
+					   rects[i].y1 * scale,
+					   (rects[i].x2 - rects[i].x1) * scale,
+					   (rects[i].y2 - rects[i].y1) * scale);
+	}
+	rects = pixman_region32_rectangles(&state->buffer_damage, &n);
+	for (i = 0; i < n; i++) {
+		int32_t x1 = rects[i].x1 / scale, y1 = rects[i].y1 / scale;
+		int32_t x2 = (rects[i].x2 + scale - 1) / scale;
+		int32_t y2 = (rects[i].y2 + scale - 1) / scale;
+
+		pixman_region32_union_rect(&surface_damage, &surface_damage,
+					   x1, y1, x2 - x1, y2 - y1);
+	}
+
+	if (state->buffer_attached) {
+		apply_buffer(surface, state, &buffer_damage);
+		if (surface->image) {
+			surface->buffer_width =
+				pixman_image_get_width(surface->image);
+			surface->buffer_height =
+				pixman_image_get_height(surface->image);
+		} else {
+			surface->buffer_width = 0;
+			surface->buffer_height = 0;
+		}
+	}
+	surface->width = surface->buffer_width / scale;
+	surface->height = surface->buffer_height / scale;
+	pixman_region32_union(&surface->content_damage,
+			      &surface->content_damage, &surface_damage);
+	pixman_region32_fini(&buffer_damage);
+	pixman_region32_fini(&surface_damage);
+
+	wl_list_insert_list(surface->frame_callbacks.prev,
+			    &state->frame_callbacks);
+	wl_list_init(&state->frame_callbacks);
+	state_reset(state);
+
+	comp_subsurface_parent_applied(surface);
+	if (surface->role && surface->role->commit && surface->role_data)
+		surface->role->commit(surface);
+	comp_server_schedule_frame(surface->server);
+}
+
+void
+comp_surface_apply_cached(struct comp_surface *surface)
+{
+	if (!surface->has_cached)
+		return;
+	surface->has_cached = false;
+	apply_state(surface, &surface->cached);
+}
+
+static void
+resource_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static void
+surface_attach(struct wl_client *client, struct wl_resource *resource,
+	       struct wl_resource *buffer, int32_t x, int32_t y)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+
+	if (wl_resource_get_version(resource) >= 5 && (x != 0 || y != 0)) {
+		comp_post_error(surface->server, resource,
+				WL_SURFACE_ERROR_INVALID_OFFSET,
+				"wl_surface.attach with a non-zero offset "
+				"(%d, %d) on version 5: use wl_surface.offset",
+				x, y);
+		return;
+	}
+	/* The offset moves the window in compositors that place windows by
+	 * their content; ours places by window geometry, so it is moot. */
+	state_set_buffer(&surface->pending, buffer);
+}
+
+static void
+surface_damage(struct wl_client *client, struct wl_resource *resource,
+	       int32_t x, int32_t y, int32_t width, int32_t height)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+
+	if (width <= 0 || height <= 0)
+		return;
+	pixman_region32_union_rect(&surface->pending.surface_damage,
+				   &surface->pending.surface_damage,
+				   x, y, width, height);
+}
+
+static void
+handle_callback_destroy(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+static void
+surface_frame(struct wl_client *client, struct wl_resource *resource,
+	      uint32_t id)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+	struct wl_resource *callback;
+
+	callback = wl_resource_create(client, &wl_callback_interface, 1, id);
+	if (!callback) {
+		wl_resource_post_no_memory(resource);
+		return;
+	}
+	wl_resource_set_implementation(callback, NULL, NULL,
+				       handle_callback_destroy);
+	wl_list_insert(surface->pending.frame_callbacks.prev,
+		       wl_resource_get_link(callback));
+}
+
+static void
+surface_set_region(struct wl_client *client, struct wl_resource *resource,
+		   struct wl_resource *region)
+{
+	/* Opaque and input regions only matter to a compositor that skips
+	 * occluded pixels or routes input; this one does neither yet. */
+}
+
+static void
+surface_commit(struct wl_client *client, struct wl_resource *resource)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+	const struct comp_surface_role *role = surface->role;
+	bool ok;
+
+	surface->server->stats.commits++;
+	if (role && role->precommit && surface->role_data) {
+		ok = role->precommit(surface, &surface->pending);
+		if (!ok)
+			return;
+	}
+	if (comp_subsurface_is_synchronized(surface)) {
+		state_merge(&surface->cached, &surface->pending);
+		surface->has_cached = true;
+		return;
+	}
+	if (surface->has_cached) {
+		state_merge(&surface->cached, &surface->pending);
+		comp_surface_apply_cached(surface);
+		return;
+	}
+	apply_state(surface, &surface->pending);
+}
+
+static void
+surface_set_buffer_transform(struct wl_client *client,
+			     struct wl_resource *resource, int32_t transform)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+
+	if (transform < WL_OUTPUT_TRANSFORM_NORMAL ||
+	    transform > WL_OUTPUT_TRANSFORM_FLIPPED_270) {
+		comp_post_error(surface->server, resource,
+				WL_SURFACE_ERROR_INVALID_TRANSFORM,
+				"buffer transform %d is not a "
+				"wl_output.transform value (0 to 7)",
+				transform);
+	}
+	/* Valid transforms are accepted and drawn untransformed: the
+	 * demo's single output is never rotated. */
+}
+
+static void
+surface_set_buffer_scale(struct wl_client *client,
+			 struct wl_resource *resource, int32_t scale)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+
+	if (scale < 1) {
+		comp_post_error(surface->server, resource,
+				WL_SURFACE_ERROR_INVALID_SCALE,
+				"buffer scale %d is not positive: use 1 or "
+				"more", scale);
+		return;
+	}
+	surface->pending.scale_set = true;
+	surface->pending.scale = scale;
+}
+
+static void
+surface_damage_buffer(struct wl_client *client, struct wl_resource *resource,
+		      int32_t x, int32_t y, int32_t width, int32_t height)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+
+	if (width <= 0 || height <= 0)
+		return;
+	pixman_region32_union_rect(&surface->pending.buffer_damage,
+				   &surface->pending.buffer_damage,
+				   x, y, width, height);
+}
+
+static void
+surface_offset(struct wl_client *client, struct wl_resource *resource,
+	       int32_t x, int32_t y)
+{
+	/* See surface_attach: windows are placed by their geometry. */
+}
+
+static const struct wl_surface_interface surface_impl = {
+	.destroy = resource_destroy,
+	.attach = surface_attach,
+	.damage = surface_damage,
+	.frame = surface_frame,
+	.set_opaque_region = surface_set_region,
+	.set_input_region = surface_set_region,
+	.commit = surface_commit,
+	.set_buffer_transform = surface_set_buffer_transform,
+	.set_buffer_scale = surface_set_buffer_scale,
+	.damage_buffer = surface_damage_buffer,
+	.offset = surface_offset,
+};
+
+struct comp_surface *
+comp_surface_from_resource(struct wl_resource *resource)
+{
+	assert(wl_resource_instance_of(resource, &wl_surface_interface,
+				       &surface_impl));
+	return wl_resource_get_user_data(resource);
+}
+
+struct comp_surface *
+comp_surface_try_from_resource(struct wl_resource *resource)
+{
+	if (!wl_resource_instance_of(resource, &wl_surface_interface,
+				     &surface_impl))
+		return NULL;
+	return wl_resource_get_user_data(resource);
+}
+
+bool
+comp_surface_set_role(struct comp_surface *surface,
+		      const struct comp_surface_role *role, void *data,
+		      struct wl_resource *error_resource, uint32_t code)
+{
+	if (surface->role && surface->role != role) {
+		comp_post_error(surface->server, error_resource, code,
+				"wl_surface@%u already has the role %s and "
+				"cannot become a %s: use a new wl_surface",
+				wl_resource_get_id(surface->resource),
+				surface->role->name, role->name);
+		return false;
+	}
+	if (surface->role_data) {
+		comp_post_error(surface->server, error_resource, code,
+				"wl_surface@%u already has a live %s object: "
+				"destroy it first",
+				wl_resource_get_id(surface->resource),
+				role->name);
+		return false;
+	}
+	surface->role = role;
+	surface->role_data = data;
+	return true;
+}
+
+static void
+handle_surface_destroy(struct wl_resource *resource)
+{
+	struct comp_surface *surface = wl_resource_get_user_data(resource);
+
+	wl_signal_emit(&surface->destroy_signal, surface);
+	comp_surface_damage_shown(surface);
+	comp_server_schedule_frame(surface->server);
+
+	state_fini(&surface->pending);
+	state_fini(&surface->cached);
+	destroy_callbacks(&surface->frame_callbacks);
+	pixman_region32_fini(&surface->content_damage);
+	set_image(surface, NULL, false);
+	wl_list_remove(&surface->link);
+	free(surface);
+}
+
+static void
+compositor_create_surface(struct wl_client *client,
+			  struct wl_resource *resource, uint32_t id)
+{
+	struct comp_server *server = wl_resource_get_user_data(resource);
+	struct comp_surface *surface;
+
+	surface = calloc(1, sizeof(*surface));
+	if (!surface)
+		goto err;
+	surface->resource = wl_resource_create(client, &wl_surface_interface,
+					       wl_resource_get_version(resource),
+					       id);
+	if (!surface->resource) {
+		free(surface);
+		goto err;
+	}
+	surface->server = server;
+	surface->scale = 1;
+	state_init(&surface->pending);
+	state_init(&surface->cached);
+	pixman_region32_init(&surface->content_damage);
+	wl_list_init(&surface->frame_callbacks);
+	wl_list_init(&surface->subsurfaces_below);
+	wl_list_init(&surface->subsurfaces_above);
+	wl_signal_init(&surface->destroy_signal);
+	wl_list_insert(server->surfaces.prev, &surface->link);
+	wl_resource_set_implementation(surface->resource, &surface_impl,
+				       surface, handle_surface_destroy);
+	return;
+err:
+	wl_resource_post_no_memory(resource);
+}
+
+/* Regions are accepted and unused: see surface_set_region. */
+static void
+region_add(struct wl_client *client, struct wl_resource *resource,
+	   int32_t x, int32_t y, int32_t width, int32_t height)
+{
+}
+
+static const struct wl_region_interface region_impl = {
+	.destroy = resource_destroy,
+	.add = region_add,
+	.subtract = region_add,
+};
+
+static void
+compositor_create_region(struct wl_client *client,
+			 struct wl_resource *resource, uint32_t id)
+{
+	struct wl_resource *region;
+
+	region = wl_resource_create(client, &wl_region_interface, 1, id);
+	if (!region) {
+		wl_resource_post_no_memory(resource);
+		return;
+	}
+	wl_resource_set_implementation(region, &region_impl, NULL, NULL);
+}
+
+static const struct wl_compositor_interface compositor_impl = {
+	.create_surface = compositor_create_surface,
+	.create_region = compositor_create_region,
+};
+
+static void
+bind_compositor(struct wl_client *client, void *data, uint32_t version,
+		uint32_t id)
+{
+	struct wl_resource *resource;
+
+	resource = wl_resource_create(client, &wl_compositor_interface,
+				      version, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &compositor_impl, data, NULL);
+}
+
+int
+comp_surface_init_globals(struct comp_server *server)
+{
+	server->compositor_global =
+		wl_global_create(server->display, &wl_compositor_interface,
+				 COMPOSITOR_VERSION, server, bind_compositor);
+	return server->compositor_global ? 0 : -1;
+}
