@@ -106,55 +106,47 @@ check_geometry(struct pool *pool, struct wl_resource *resource,
 	       const struct format_info *info, int64_t offset, int64_t width,
 	       int64_t height, int64_t stride)
 {
-	int64_t row = width * info->bytes_per_pixel;
 
 	if (width <= 0 || height <= 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: size %" PRId64 "x%"
-			      PRId64 " is empty; width and height must be "
-			      "positive", width, height);
+			      "buffer size %" PRId64 "x%" PRId64 " is empty; "
+			      "width and height must be > 0", width, height);
 		return false;
 	}
 	if (offset < 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: offset %" PRId64
-			      " is negative; pass the buffer's byte offset in "
-			      "the pool", offset);
+			      "offset %" PRId64 " is negative; pass the "
+			      "buffer's byte offset in the pool", offset);
 		return false;
 	}
-	if (stride < row) {
+	if (stride < width * info->bytes_per_pixel) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: stride %" PRId64
-			      " is smaller than a row of %" PRId64 " %s pixels "
-			      "(%" PRId64 " bytes); stride must be at least "
-			      "width * %" PRIu32, stride, width, info->name,
-			      row, info->bytes_per_pixel);
+			      "stride %" PRId64 " < width %" PRId64 " * %"
+			      PRIu32 " bytes per %s pixel; raise the stride",
+			      stride, width, info->bytes_per_pixel,
+			      info->name);
 		return false;
 	}
 	if (stride % info->bytes_per_pixel != 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: stride %" PRId64
-			      " is not a multiple of the %" PRIu32 " bytes of a "
-			      "%s pixel", stride, info->bytes_per_pixel,
-			      info->name);
+			      "stride %" PRId64 " is not a multiple of the %"
+			      PRIu32 "-byte %s pixel; round it up", stride,
+			      info->bytes_per_pixel, info->name);
 		return false;
 	}
 	/* pixman reads rows as 32-bit words. */
 	if (info->pixman_format != 0 && stride % 4 != 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: stride %" PRId64
-			      " is not a multiple of 4; rows of %s buffers must "
-			      "start at 4-byte boundaries (round the stride up)",
+			      "stride %" PRId64 " is not a multiple of 4, "
+			      "which pixman needs for %s rows; round it up",
 			      stride, info->name);
 		return false;
 	}
 	if (offset + stride * height > pool->size) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.create_buffer: offset %" PRId64
-			      " + stride %" PRId64 " * height %" PRId64 " = %"
-			      PRId64 " bytes is beyond the pool's %" PRId32
-			      " bytes; resize the pool first", offset, stride,
-			      height, offset + stride * height, pool->size);
+			      "offset %" PRId64 " + stride %" PRId64 " * height %"
+			      PRId64 " > pool size %" PRId32 "; resize the pool "
+			      "first", offset, stride, height, pool->size);
 		return false;
 	}
 	return true;
@@ -173,9 +165,8 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource,
 	info = shm_get_format(pool->owner->shm, format);
 	if (!info) {
 		reject_buffer(pool, pool_resource, WL_SHM_ERROR_INVALID_FORMAT,
-			      "wl_shm_pool.create_buffer: format 0x%08" PRIx32
-			      " was not advertised; use a format from the "
-			      "wl_shm.format events", format);
+			      "format 0x%08" PRIx32 " is not advertised; use "
+			      "one from the wl_shm.format events", format);
 		return;
 	}
 	if (!check_geometry(pool, pool_resource, info, offset, width, height,
@@ -364,13 +355,10 @@ copy_in(struct sealshm_buffer *buffer)
 				 pool->resource ? pool->resource
 						: buffer->resource,
 				 WL_SHM_ERROR_INVALID_FD,
-				 "wl_buffer: only %zu of the buffer's %zu bytes "
-				 "could be read from the pool's file (%s); do "
-				 "not shrink a pool's file, and seal it with "
-				 "F_SEAL_SHRINK (memfd_create with "
-				 "MFD_ALLOW_SEALING) so it cannot shrink",
+				 "read %zu of a buffer's %zu bytes (%s); never "
+				 "shrink a pool's file, seal it F_SEAL_SHRINK",
 				 done, size,
-				 err ? strerror(err) : "the file was truncated");
+				 err ? strerror(err) : "file truncated");
 }
 
 static void

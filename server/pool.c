@@ -33,8 +33,12 @@
 #include "shm-file.h"
 #include "shm.h"
 
-#define FIX_SEAL "create the pool fd with memfd_create(..., " \
-	"MFD_ALLOW_SEALING) and add F_SEAL_SHRINK with fcntl(F_ADD_SEALS)"
+/*
+ * libwayland cuts error messages at 127 bytes: every message below states
+ * the cause first and the fix after it, and fits.
+ */
+#define FIX_SEAL "use memfd_create(MFD_ALLOW_SEALING) and F_ADD_SEALS " \
+	"F_SEAL_SHRINK"
 
 static void
 reject_pool(struct shm_client *owner, struct wl_resource *resource,
@@ -243,40 +247,36 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 
 	if (size <= 0 || size < pool->size) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_STRIDE,
-			      "wl_shm_pool.resize: new size %" PRId32 " is "
-			      "smaller than the pool's %" PRId32 " bytes; "
-			      "pools can only grow, make a new pool to shrink",
+			      "resize to %" PRId32 " < pool size %" PRId32
+			      ": pools only grow; make a new pool to shrink",
 			      size, pool->size);
 		return;
 	}
 	if (fstat(pool->fd, &st) < 0) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "wl_shm_pool.resize: fstat of the pool's fd "
-			      "failed: %s", strerror(errno));
+			      "fstat of the pool's fd failed (%s); make a new "
+			      "pool", strerror(errno));
 		return;
 	}
 	if (st.st_size < size) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "wl_shm_pool.resize: new size %" PRId32 " is "
-			      "larger than the file (%jd bytes); grow the file "
-			      "(posix_fallocate or ftruncate) before resizing "
-			      "the pool", size, (intmax_t)st.st_size);
+			      "resize to %" PRId32 " > file size %jd; grow the "
+			      "file (ftruncate, posix_fallocate) before "
+			      "resizing", size, (intmax_t)st.st_size);
 		return;
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "wl_shm_pool.resize: new size %" PRId32 " is over "
-			      "the compositor's limit of %" PRIu64 " bytes per "
-			      "pool; use several smaller pools",
+			      "resize to %" PRId32 " > the limit of %" PRIu64
+			      " bytes per pool; use several smaller pools",
 			      size, shm->max_pool_size);
 		return;
 	}
 	if (!within_client_bytes(pool, (uint64_t)(size - pool->size))) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "wl_shm_pool.resize: growing to %" PRId32 " bytes "
-			      "would exceed the compositor's limit of %" PRIu64
-			      " bytes of pools per client; destroy pools and "
-			      "buffers you no longer use", size,
+			      "resize to %" PRId32 " would exceed the limit of "
+			      "%" PRIu64 " bytes per client; destroy unused "
+			      "pools and buffers", size,
 			      shm->max_bytes_per_client);
 		return;
 	}
@@ -288,17 +288,15 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 		ret = grow_mapping(pool, (size_t)size);
 		if (ret == -ENOSPC) {
 			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-				      "wl_shm_pool.resize: the pool's mapping "
-				      "could not grow in place and a second "
-				      "mapping of %" PRId32 " bytes would exceed "
-				      "the limit of %" PRIu64 " bytes per client; "
-				      "destroy old buffers of this pool first",
+				      "resize to %" PRId32 " needs a 2nd mapping, "
+				      "over the limit of %" PRIu64 " bytes per "
+				      "client; destroy old buffers first",
 				      size, shm->max_bytes_per_client);
 			return;
 		} else if (ret < 0) {
 			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-				      "wl_shm_pool.resize: mmap of %" PRId32
-				      " bytes failed: %s", size,
+				      "mmap of %" PRId32 " bytes failed (%s); "
+				      "use a smaller pool", size,
 				      strerror(-ret));
 			return;
 		}
@@ -365,15 +363,15 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (fstat(fd, &st) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
-			    "wl_shm.create_pool: fstat of the fd failed: %s; "
-			    "pass a memfd", strerror(errno));
+			    "fstat of the fd failed (%s); " FIX_SEAL,
+			    strerror(errno));
 		return false;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
-			    "wl_shm.create_pool: the fd is a %s, not a regular "
-			    "file; " FIX_SEAL, file_type_name(st.st_mode));
+			    "fd is a %s, not a regular file; " FIX_SEAL,
+			    file_type_name(st.st_mode));
 		return false;
 	}
 	flags = fcntl(fd, F_GETFL);
@@ -381,8 +379,8 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	    (flags & O_ACCMODE) == O_WRONLY) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
-			    "wl_shm.create_pool: the fd was opened %s and "
-			    "cannot be read; pass a readable fd (O_RDWR)",
+			    "fd was opened %s and cannot be read; send an "
+			    "O_RDWR (or O_RDONLY) memfd",
 			    (flags >= 0 && (flags & O_PATH)) ? "O_PATH"
 							     : "write-only");
 		return false;
@@ -398,16 +396,15 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (shm_file_get_fs_kind(fd, &kind) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
-			    "wl_shm.create_pool: fstatfs of the fd failed: %s; "
+			    "fstatfs of the fd failed (%s); "
 			    FIX_SEAL, strerror(errno));
 		return false;
 	}
 	if (kind == SHM_FS_HUGETLB) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
-			    "wl_shm.create_pool: the fd is a hugetlbfs file "
-			    "(MFD_HUGETLB), whose pages can run out under the "
-			    "compositor; create the memfd without MFD_HUGETLB");
+			    "fd is on hugetlbfs, which faults when huge pages "
+			    "run out; create the memfd without MFD_HUGETLB");
 		return false;
 	}
 
@@ -423,9 +420,8 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
 			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 				    SEALSHM_REJECT_MAP_FAILED,
-				    "wl_shm.create_pool: the compositor could "
-				    "not add F_SEAL_SHRINK to the memfd: %s; "
-				    "add it yourself with fcntl(F_ADD_SEALS)",
+				    "the compositor could not seal the memfd "
+				    "(%s); add F_SEAL_SHRINK with F_ADD_SEALS",
 				    strerror(errno));
 			return false;
 		}
@@ -441,24 +437,18 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (kind == SHM_FS_OTHER) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
-			    "wl_shm.create_pool: the fd is a file on a disk "
-			    "filesystem, which cannot be sealed and may shrink "
-			    "under the compositor; " FIX_SEAL);
+			    "fd is a disk file, which can shrink and cannot be "
+			    "sealed; " FIX_SEAL);
 	} else if (facts->seals < 0 || (facts->seals & F_SEAL_SEAL)) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_UNSEALED,
-			    "wl_shm.create_pool: the file lacks F_SEAL_SHRINK "
-			    "and can no longer be sealed (a memfd without "
-			    "MFD_ALLOW_SEALING, a shm_open or /dev/shm file, "
-			    "or F_SEAL_SEAL added first), so it could shrink "
-			    "under the compositor; " FIX_SEAL);
+			    "file lacks F_SEAL_SHRINK and cannot be sealed "
+			    "any more; " FIX_SEAL);
 	} else {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_UNSEALED,
-			    "wl_shm.create_pool: the memfd is not sealed "
-			    "F_SEAL_SHRINK (seals 0x%x), so it could shrink "
-			    "under the compositor; " FIX_SEAL,
-			    (unsigned)facts->seals);
+			    "memfd lacks F_SEAL_SHRINK (seals 0x%x), so it can "
+			    "shrink; " FIX_SEAL, (unsigned)facts->seals);
 	}
 	return false;
 }
@@ -476,52 +466,48 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (size <= 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			    SEALSHM_REJECT_BAD_SIZE,
-			    "wl_shm.create_pool: size %" PRId32 " is not "
-			    "positive; pass the pool's size in bytes", size);
+			    "pool size %" PRId32 " is not positive; pass the "
+			    "pool's size in bytes", size);
 		return false;
 	}
 	if (fstat(fd, &st) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
-			    "wl_shm.create_pool: fstat of the fd failed: %s; "
-			    "pass a memfd", strerror(errno));
+			    "fstat of the fd failed (%s); " FIX_SEAL,
+			    strerror(errno));
 		return false;
 	}
 	if (st.st_size < size) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_FILE_TOO_SMALL,
-			    "wl_shm.create_pool: size %" PRId32 " is larger "
-			    "than the file (%jd bytes); grow the file "
-			    "(posix_fallocate or ftruncate) before "
-			    "create_pool", size, (intmax_t)st.st_size);
+			    "pool size %" PRId32 " > file size %jd; grow the "
+			    "file (ftruncate, posix_fallocate) first", size,
+			    (intmax_t)st.st_size);
 		return false;
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_POOL_TOO_LARGE,
-			    "wl_shm.create_pool: size %" PRId32 " is over the "
-			    "compositor's limit of %" PRIu64 " bytes per pool; "
-			    "use several smaller pools", size,
+			    "pool size %" PRId32 " > the limit of %" PRIu64
+			    " bytes per pool; use several smaller pools", size,
 			    shm->max_pool_size);
 		return false;
 	}
 	if (owner->pools >= shm->max_pools_per_client) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_CLIENT_POOLS,
-			    "wl_shm.create_pool: the client already holds %"
-			    PRIu32 " pools, the compositor's limit; destroy "
-			    "pools (and their buffers) you no longer use, or "
-			    "carve many buffers from one pool", owner->pools);
+			    "client holds %" PRIu32 " pools, the limit; "
+			    "destroy unused pools and their buffers, share "
+			    "pools", owner->pools);
 		return false;
 	}
 	if (owner->bytes + (uint64_t)size > shm->max_bytes_per_client) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_CLIENT_BYTES,
-			    "wl_shm.create_pool: %" PRId32 " more bytes would "
-			    "exceed the compositor's limit of %" PRIu64 " bytes "
-			    "of pools per client (%" PRIu64 " held); destroy "
-			    "pools and buffers you no longer use", size,
-			    shm->max_bytes_per_client, owner->bytes);
+			    "client holds %" PRIu64 " bytes of pools, %" PRId32
+			    " more exceed the limit %" PRIu64 "; destroy "
+			    "unused pools", owner->bytes, size,
+			    shm->max_bytes_per_client);
 		return false;
 	}
 	return true;
@@ -565,8 +551,8 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 			reject_pool(owner, shm_resource,
 				    WL_SHM_ERROR_INVALID_FD,
 				    SEALSHM_REJECT_MAP_FAILED,
-				    "wl_shm.create_pool: mmap of %" PRId32
-				    " bytes failed: %s", size,
+				    "mmap of %" PRId32 " bytes failed (%s); "
+				    "use a smaller pool", size,
 				    strerror(errno));
 			goto err_pool;
 		}

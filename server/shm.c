@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,9 @@ shm_client_verror(struct shm_client *owner, struct wl_resource *resource,
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, args);
-	shm_log(owner->shm, SEALSHM_LOG_DEBUG, "client bug: %s", msg);
+	shm_log(owner->shm, SEALSHM_LOG_DEBUG, "client bug: %s@%" PRIu32
+		": %s", wl_resource_get_class(resource),
+		wl_resource_get_id(resource), msg);
 	wl_resource_post_error(resource, code, "%s", msg);
 	/* libwayland keeps only the first error of a client. */
 	if (!owner->errored) {

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server-test.h"
+#include "shm-file.h"
+#include "test-client.h"
+#include "test-runner.h"
+
+static void
+capture_log(enum sealshm_log_level level, const char *fmt, va_list args,
+	    void *user_data)
+{
+	struct fixture *f = user_data;
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "L%d ", (int)level);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, args);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	line[n] = '\0';
+	/* libwayland sends at most 127 bytes of an error message. */
+	if (strstr(line, "client bug: ")) {
+		const char *msg = strstr(strstr(line, "client bug: "), ": ");
+
+		msg = msg ? strstr(msg + 2, ": ") : NULL;
+		check_msg(msg && strlen(msg + 2) <= 128,
+			  "error message too long for the wire: %.300s", line);
+	}
+	f->log = realloc(f->log, f->log_len + (size_t)n + 1);
+	check(f->log);
+	memcpy(f->log + f->log_len, line, (size_t)n + 1);
+	f->log_len += (size_t)n;
+}
+
+struct fixture *
+fixture_create(const struct sealshm_options *options,
+	       void (*commit)(struct wl_resource *surface,
+			      struct wl_resource *buffer, void *data),
+	       void *data)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct sealshm_options opts = { 0 };
+
+	check(f);
+	if (options)
+		opts = *options;
+	opts.log_handler = capture_log;
+	opts.log_user_data = f;
+
+	f->d = test_display_create();
+	f->shm = sealshm_create(f->d->display, &opts);
+	check(f->shm);
+	test_display_add_compositor(f->d, commit, data);
+	f->fds_baseline = test_count_fds();
+	f->maps_baseline = test_count_shm_mappings();
+	return f;
+}
+
+void
+fixture_destroy(struct fixture *f)
+{
+	sealshm_destroy(f->shm);
+	test_display_destroy(f->d);
+	free(f->log);
+	free(f);
+}
+
+void
+fixture_run(struct fixture *f)
+{
+	struct wl_list *clients;
+
+	check_msg(test_display_run(f->d) == 0, "a client failed; log:\n%s",
+		  f->log ? f->log : "");
+	/* Clients that exited may not have been reaped by the server yet. */
+	clients = wl_display_get_client_list(f->d->display);
+	for (int i = 0; i < 1000 && !wl_list_empty(clients); i++)
+		test_display_dispatch(f->d, 10);
+	check(wl_list_empty(clients));
+}
+
+bool
+fixture_log_has(struct fixture *f, enum sealshm_log_level level,
+		const char *text)
+{
+	char prefix[8];
+	const char *line = f->log;
+
+	snprintf(prefix, sizeof(prefix), "L%d ", (int)level);
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (strncmp(line, prefix, strlen(prefix)) == 0 &&
+		    memmem(line, len, text, strlen(text)))
+			return true;
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+void
+fixture_check_baseline(struct fixture *f)
+{
+	int fds = test_count_fds(), maps = test_count_shm_mappings();
+
+	check_msg(fds == f->fds_baseline, "server holds %d fds, %d before",
+		  fds, f->fds_baseline);
+	check_msg(maps == f->maps_baseline, "server holds %d shm mappings, "
+		  "%d before", maps, f->maps_baseline);
+}
+
+void
+client_commit(struct test_client *c, struct wl_surface *surface,
+	      struct wl_buffer *buffer)
+{
+	const struct wl_interface *iface = NULL;
+	int err;
+
+	wl_surface_attach(surface, buffer, 0, 0);
+	wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(surface);
+	err = test_client_roundtrip_error(c, &iface);
+	check_msg(err == 0, "protocol error %d on %s", err,
+		  iface ? iface->name : "?");
+}
+
+void
+client_expect_error(struct test_client *c, const void *iface, int code)
+{
+	const struct wl_interface *got = NULL;
+	int err = test_client_roundtrip_error(c, &got);
+
+	check_msg(err == code, "expected error %d, got %d on %s", code, err,
+		  got ? got->name : "nothing");
+	check_msg(got == iface, "error on %s, expected %s",
+		  got ? got->name : "nothing",
+		  ((const struct wl_interface *)iface)->name);
+}
+
+int
+make_sealed_memfd(uint64_t size)
+{
+	return test_client_make_memfd(size, F_SEAL_SHRINK);
+}
+
+void
+fill_pattern(int fd, uint64_t offset, uint64_t len, uint32_t seed)
+{
+	uint8_t buf[4096];
+	uint64_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < sizeof(buf) ? (size_t)(len - done)
+						     : sizeof(buf);
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern_byte(seed, offset + done + i);
+		check(pwrite(fd, buf, n, (off_t)(offset + done)) ==
+		      (ssize_t)n);
+		done += n;
+	}
+}
+
+void
+check_pattern(const void *data, uint64_t pos, uint64_t len, uint32_t seed)
+{
+	const uint8_t *p = data;
+
+	for (uint64_t i = 0; i < len; i++)
+		check_msg(p[i] == pattern_byte(seed, pos + i),
+			  "byte %ju: 0x%02x, expected 0x%02x (seed %u)",
+			  (uintmax_t)(pos + i), p[i],
+			  pattern_byte(seed, pos + i), seed);
+}
