@@ -99,13 +99,12 @@ comp_backend_headless_create(struct comp_server *server)
 		return NULL;
 	h->base.impl = &headless_impl;
 	h->base.server = server;
-	h->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_CLOEXEC | TFD_NONBLOCK);
+	h->timer_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (h->timer_fd < 0)
 		goto err;
-	h->timer_source = wl_event_loop_add_fd(server->loop, h->timer_fd,
-					       WL_EVENT_READABLE, handle_timer,
-					       h);
+	h->timer_source = wl_event_loop_add_fd(
+		server->loop, h->timer_fd, WL_EVENT_READABLE, handle_timer, h);
 	if (!h->timer_source) {
 		close(h->timer_fd);
 		goto err;

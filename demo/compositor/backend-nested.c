@@ -67,8 +67,7 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		n->compositor = wl_registry_bind(registry, name,
 						 &wl_compositor_interface, 1);
 	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		n->shm = wl_registry_bind(registry, name, &wl_shm_interface,
-					  1);
+		n->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		n->wm_base = wl_registry_bind(registry, name,
 					      &xdg_wm_base_interface, 1);
@@ -142,13 +141,15 @@ handle_parent_event(int fd, uint32_t mask, void *data)
 
 	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
 		fprintf(stderr, "sealshm-compositor: the parent compositor "
-			"closed the connection\n");
+				"closed the connection\n");
 		comp_server_terminate(n->base.server);
 		return 0;
 	}
 	if ((mask & WL_EVENT_READABLE) && wl_display_dispatch(n->parent) < 0) {
-		fprintf(stderr, "sealshm-compositor: lost the parent "
-			"compositor: %s\n", strerror(errno));
+		fprintf(stderr,
+			"sealshm-compositor: lost the parent "
+			"compositor: %s\n",
+			strerror(errno));
 		wl_event_source_fd_update(n->source, 0);
 		comp_server_terminate(n->base.server);
 		return 0;
@@ -216,8 +217,7 @@ nested_present(struct comp_backend *backend, pixman_region32_t *damage)
 	pixman_region32_init(&shown);
 	pixman_region32_copy(&shown, damage);
 	if (!n->shown_once)
-		pixman_region32_union_rect(&shown, &shown, 0, 0, width,
-					   height);
+		pixman_region32_union_rect(&shown, &shown, 0, 0, width, height);
 	if (!n->configured || !pixman_region32_not_empty(&shown)) {
 		pixman_region32_fini(&shown);
 		comp_server_frame_done(server);
@@ -227,12 +227,15 @@ nested_present(struct comp_backend *backend, pixman_region32_t *damage)
 	buffer = sealshm_swapchain_acquire(n->swapchain, width, height,
 					   WL_SHM_FORMAT_XRGB8888);
 	target = buffer ? pixman_image_create_bits(
-		PIXMAN_x8r8g8b8, width, height,
-		sealshm_client_buffer_get_data(buffer),
-		sealshm_client_buffer_get_stride(buffer)) : NULL;
+				  PIXMAN_x8r8g8b8, width, height,
+				  sealshm_client_buffer_get_data(buffer),
+				  sealshm_client_buffer_get_stride(buffer))
+			: NULL;
 	if (!target) {
-		fprintf(stderr, "sealshm-compositor: no buffer for the "
-			"parent compositor: %s\n", strerror(errno));
+		fprintf(stderr,
+			"sealshm-compositor: no buffer for the "
+			"parent compositor: %s\n",
+			strerror(errno));
 		if (buffer)
 			sealshm_swapchain_cancel(n->swapchain, buffer);
 		pixman_region32_fini(&shown);
@@ -242,8 +245,8 @@ nested_present(struct comp_backend *backend, pixman_region32_t *damage)
 
 	stale_region(n, buffer, &shown, &stale);
 	pixman_image_set_clip_region32(target, &stale);
-	pixman_image_composite32(PIXMAN_OP_SRC, server->output, NULL, target,
-				 0, 0, 0, 0, 0, 0, width, height);
+	pixman_image_composite32(PIXMAN_OP_SRC, server->output, NULL, target, 0,
+				 0, 0, 0, 0, 0, width, height);
 	pixman_image_unref(target);
 	pixman_region32_fini(&stale);
 	push_history(n, &shown);
@@ -338,10 +341,11 @@ comp_backend_nested_create(struct comp_server *server)
 
 	n->parent = wl_display_connect(NULL);
 	if (!n->parent) {
-		fprintf(stderr, "sealshm-compositor: cannot connect to the "
+		fprintf(stderr,
+			"sealshm-compositor: cannot connect to the "
 			"parent compositor '%s': %s (use --headless to run "
-			"without one)\n", getenv("WAYLAND_DISPLAY"),
-			strerror(errno));
+			"without one)\n",
+			getenv("WAYLAND_DISPLAY"), strerror(errno));
 		goto err;
 	}
 	n->registry = wl_display_get_registry(n->parent);
@@ -349,7 +353,8 @@ comp_backend_nested_create(struct comp_server *server)
 	if (wl_display_roundtrip(n->parent) < 0)
 		goto err_parent;
 	if (!n->compositor || !n->shm || !n->wm_base) {
-		fprintf(stderr, "sealshm-compositor: the parent compositor "
+		fprintf(stderr,
+			"sealshm-compositor: the parent compositor "
 			"lacks wl_compositor, wl_shm or xdg_wm_base; use "
 			"--headless\n");
 		goto err;
@@ -371,17 +376,18 @@ comp_backend_nested_create(struct comp_server *server)
 				  server->options.height);
 	wl_surface_commit(n->surface);
 
-	n->source = wl_event_loop_add_fd(server->loop,
-					 wl_display_get_fd(n->parent),
-					 WL_EVENT_READABLE,
-					 handle_parent_event, n);
+	n->source =
+		wl_event_loop_add_fd(server->loop, wl_display_get_fd(n->parent),
+				     WL_EVENT_READABLE, handle_parent_event, n);
 	if (!n->source)
 		goto err_parent;
 	flush_parent(n);
 	return &n->base;
 err_parent:
-	fprintf(stderr, "sealshm-compositor: talking to the parent "
-		"compositor failed: %s\n", strerror(errno));
+	fprintf(stderr,
+		"sealshm-compositor: talking to the parent "
+		"compositor failed: %s\n",
+		strerror(errno));
 err:
 	nested_destroy(&n->base);
 	return NULL;

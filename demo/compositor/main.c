@@ -83,8 +83,8 @@ parse_seconds(const char *arg, double *seconds)
 
 	errno = 0;
 	*seconds = strtod(arg, &end);
-	return errno == 0 && end != arg && *end == '\0' &&
-		isfinite(*seconds) && *seconds > 0 && *seconds <= 1e6;
+	return errno == 0 && end != arg && *end == '\0' && isfinite(*seconds) &&
+	       *seconds > 0 && *seconds <= 1e6;
 }
 
 static bool
@@ -160,11 +160,15 @@ static void
 report_program(const char *name, int status)
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		fprintf(stderr, "sealshm-compositor: %s exited with status "
-			"%d\n", name, WEXITSTATUS(status));
+		fprintf(stderr,
+			"sealshm-compositor: %s exited with status "
+			"%d\n",
+			name, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		fprintf(stderr, "sealshm-compositor: %s was killed by signal "
-			"%d\n", name, WTERMSIG(status));
+		fprintf(stderr,
+			"sealshm-compositor: %s was killed by signal "
+			"%d\n",
+			name, WTERMSIG(status));
 }
 
 static int
@@ -225,13 +229,15 @@ main(int argc, char *argv[])
 		case OPT_SOCKET:
 			if (!*optarg || strchr(optarg, '/'))
 				die_usage("--socket '%s': give a plain name, "
-					  "not a path", optarg);
+					  "not a path",
+					  optarg);
 			options.socket = optarg;
 			break;
 		case OPT_POLICY:
 			if (!sealshm_policy_from_name(optarg, &options.policy))
 				die_usage("--policy '%s': use strict, seal "
-					  "or copy", optarg);
+					  "or copy",
+					  optarg);
 			break;
 		case OPT_SIZE:
 			if (!parse_size(optarg, &options.width,
@@ -259,7 +265,8 @@ main(int argc, char *argv[])
 		case OPT_EXIT_AFTER:
 			if (!parse_seconds(optarg, &exit_after))
 				die_usage("--exit-after '%s': give a positive "
-					  "number of seconds", optarg);
+					  "number of seconds",
+					  optarg);
 			break;
 		case OPT_STATS:
 			stats = optarg;
@@ -278,7 +285,8 @@ main(int argc, char *argv[])
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
 			die_usage("unexpected argument '%s': put the program "
-				  "to run after --", argv[optind]);
+				  "to run after --",
+				  argv[optind]);
 		program = argv + optind;
 	}
 
@@ -298,19 +306,21 @@ main(int argc, char *argv[])
 					      handle_terminate_signal, &run);
 	sources[1] = wl_event_loop_add_signal(loop, SIGTERM,
 					      handle_terminate_signal, &run);
-	sources[2] = wl_event_loop_add_signal(loop, SIGCHLD, handle_sigchld,
-					      &run);
+	sources[2] =
+		wl_event_loop_add_signal(loop, SIGCHLD, handle_sigchld, &run);
 	if (exit_after > 0) {
-		sources[3] = wl_event_loop_add_timer(loop, handle_exit_timer,
-						     &run);
+		sources[3] =
+			wl_event_loop_add_timer(loop, handle_exit_timer, &run);
 		if (sources[3])
 			wl_event_source_timer_update(
 				sources[3], (int)ceil(exit_after * 1000));
 	}
 	for (i = 0; i < 3 || (exit_after > 0 && i < 4); i++) {
 		if (!sources[i]) {
-			fprintf(stderr, "sealshm-compositor: cannot set up "
-				"the event loop: %s\n", strerror(errno));
+			fprintf(stderr,
+				"sealshm-compositor: cannot set up "
+				"the event loop: %s\n",
+				strerror(errno));
 			status = EXIT_FAILURE;
 			goto out;
 		}
@@ -320,9 +330,8 @@ main(int argc, char *argv[])
 	fflush(stdout);
 
 	if (program) {
-		run.program = spawn_program(program,
-					    comp_server_get_socket(run.server),
-					    &blocked);
+		run.program = spawn_program(
+			program, comp_server_get_socket(run.server), &blocked);
 		if (run.program < 0) {
 			status = EXIT_FAILURE;
 			goto out;
@@ -337,8 +346,8 @@ main(int argc, char *argv[])
 	}
 	if (program)
 		report_program(program[0], run.program_status);
-	if (screenshot && comp_server_write_screenshot(run.server,
-						       screenshot) < 0)
+	if (screenshot &&
+	    comp_server_write_screenshot(run.server, screenshot) < 0)
 		status = EXIT_FAILURE;
 	if (stats && comp_server_write_stats(run.server, stats) < 0)
 		status = EXIT_FAILURE;

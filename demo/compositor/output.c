@@ -22,15 +22,14 @@ static const struct wl_output_interface output_impl = {
 };
 
 static void
-bind_output(struct wl_client *client, void *data, uint32_t version,
-	    uint32_t id)
+bind_output(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct comp_server *server = data;
 	struct wl_resource *resource;
 	int32_t width = server->options.width, height = server->options.height;
 
-	resource = wl_resource_create(client, &wl_output_interface, version,
-				      id);
+	resource =
+		wl_resource_create(client, &wl_output_interface, version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -39,9 +38,8 @@ bind_output(struct wl_client *client, void *data, uint32_t version,
 
 	/* A made-up 96 dpi panel: clients that compute dpi get a sane one. */
 	wl_output_send_geometry(resource, 0, 0, width * 254 / 960,
-				height * 254 / 960,
-				WL_OUTPUT_SUBPIXEL_UNKNOWN, "sealshm",
-				server->backend_name,
+				height * 254 / 960, WL_OUTPUT_SUBPIXEL_UNKNOWN,
+				"sealshm", server->backend_name,
 				WL_OUTPUT_TRANSFORM_NORMAL);
 	wl_output_send_mode(resource,
 			    WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
@@ -60,9 +58,8 @@ bind_output(struct wl_client *client, void *data, uint32_t version,
 int
 comp_output_init(struct comp_server *server)
 {
-	server->output_global = wl_global_create(server->display,
-						 &wl_output_interface,
-						 OUTPUT_VERSION, server,
-						 bind_output);
+	server->output_global =
+		wl_global_create(server->display, &wl_output_interface,
+				 OUTPUT_VERSION, server, bind_output);
 	return server->output_global ? 0 : -1;
 }

@@ -63,8 +63,7 @@ for_each_in_tree(struct comp_surface *surface, int32_t x, int32_t y,
 }
 
 static void
-for_each_shown(struct comp_server *server, surface_iter_func_t func,
-	       void *data)
+for_each_shown(struct comp_server *server, surface_iter_func_t func, void *data)
 {
 	struct wl_list *stacks[] = { &server->toplevels, &server->popups };
 	struct comp_xdg_surface *xdg;
@@ -72,7 +71,8 @@ for_each_shown(struct comp_server *server, surface_iter_func_t func,
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		wl_list_for_each(xdg, stacks[i], stack_link) {
+		wl_list_for_each(xdg, stacks[i], stack_link)
+		{
 			if (comp_xdg_surface_get_origin(xdg, &x, &y))
 				for_each_in_tree(xdg->surface, x, y, func,
 						 data);
@@ -83,8 +83,8 @@ for_each_shown(struct comp_server *server, surface_iter_func_t func,
 static void
 damage_box(struct comp_server *server, const pixman_box32_t *box)
 {
-	pixman_region32_union_rect(&server->damage, &server->damage,
-				   box->x1, box->y1, box->x2 - box->x1,
+	pixman_region32_union_rect(&server->damage, &server->damage, box->x1,
+				   box->y1, box->x2 - box->x1,
 				   box->y2 - box->y1);
 }
 
@@ -130,12 +130,12 @@ draw_surface(struct comp_surface *surface, int32_t x, int32_t y, void *data)
 	pixman_transform_t transform;
 	pixman_op_t op;
 
-	op = PIXMAN_FORMAT_A(pixman_image_get_format(image)) ?
-		PIXMAN_OP_OVER : PIXMAN_OP_SRC;
+	op = PIXMAN_FORMAT_A(pixman_image_get_format(image)) ? PIXMAN_OP_OVER
+							     : PIXMAN_OP_SRC;
 	if (surface->scale != 1) {
-		pixman_transform_init_scale(&transform,
-					    pixman_int_to_fixed(surface->scale),
-					    pixman_int_to_fixed(surface->scale));
+		pixman_transform_init_scale(
+			&transform, pixman_int_to_fixed(surface->scale),
+			pixman_int_to_fixed(surface->scale));
 		pixman_image_set_transform(image, &transform);
 		pixman_image_set_filter(image, PIXMAN_FILTER_NEAREST, NULL, 0);
 	}
@@ -152,8 +152,7 @@ struct surface_at {
 };
 
 static void
-check_surface_at(struct comp_surface *surface, int32_t x, int32_t y,
-		 void *data)
+check_surface_at(struct comp_surface *surface, int32_t x, int32_t y, void *data)
 {
 	struct surface_at *at = data;
 
@@ -198,7 +197,8 @@ comp_server_repaint(struct comp_server *server)
 	server->frame_seq++;
 
 	for_each_shown(server, update_shown, NULL);
-	wl_list_for_each(surface, &server->surfaces, link) {
+	wl_list_for_each(surface, &server->surfaces, link)
+	{
 		if (surface->shown && surface->seen_seq != server->frame_seq)
 			comp_surface_damage_shown(surface);
 		pixman_region32_clear(&surface->content_damage);
@@ -215,14 +215,13 @@ comp_server_repaint(struct comp_server *server)
 	if (pixman_region32_not_empty(&damage)) {
 		pixman_image_set_clip_region32(server->output, &damage);
 		pixman_image_composite32(PIXMAN_OP_SRC, server->background,
-					 NULL, server->output, 0, 0, 0, 0,
-					 0, 0, server->options.width,
+					 NULL, server->output, 0, 0, 0, 0, 0, 0,
+					 server->options.width,
 					 server->options.height);
 		for_each_shown(server, draw_surface, server->output);
 		pixman_image_set_clip_region32(server->output, NULL);
 		server->stats.frames++;
-		server->stats.damage_pixels +=
-			comp_region_area(&damage);
+		server->stats.damage_pixels += comp_region_area(&damage);
 	}
 
 	server->frame_pending = true;
@@ -237,8 +236,8 @@ comp_server_frame_done(struct comp_server *server)
 	struct wl_resource *callback, *tmp;
 
 	server->frame_pending = false;
-	wl_resource_for_each_safe(callback, tmp,
-				  &server->presented_callbacks) {
+	wl_resource_for_each_safe(callback, tmp, &server->presented_callbacks)
+	{
 		wl_callback_send_done(callback, now);
 		wl_resource_destroy(callback);
 	}
@@ -262,8 +261,8 @@ make_background(int32_t width, int32_t height)
 	stride = pixman_image_get_stride(image) / 4;
 	for (y = 0; y < height; y++) {
 		uint32_t shade = 0x30 - (uint32_t)(y * 0x20 / height);
-		uint32_t base = (shade / 2) << 16 | (shade * 3 / 4) << 8 |
-			shade;
+		uint32_t base =
+			(shade / 2) << 16 | (shade * 3 / 4) << 8 | shade;
 
 		row = pixman_image_get_data(image) + (size_t)y * stride;
 		for (x = 0; x < width; x++) {

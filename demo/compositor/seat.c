@@ -87,8 +87,8 @@ static void
 seat_get_keyboard(struct wl_client *client, struct wl_resource *resource,
 		  uint32_t id)
 {
-	create_device(client, resource, &wl_keyboard_interface,
-		      &keyboard_impl, NULL, id);
+	create_device(client, resource, &wl_keyboard_interface, &keyboard_impl,
+		      NULL, id);
 }
 
 static void
@@ -159,7 +159,8 @@ set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
 	if (seat->pointer_focus) {
 		client = wl_resource_get_client(seat->pointer_focus->resource);
 		serial = wl_display_next_serial(server->display);
-		wl_resource_for_each(resource, &seat->pointers) {
+		wl_resource_for_each(resource, &seat->pointers)
+		{
 			if (wl_resource_get_client(resource) != client)
 				continue;
 			wl_pointer_send_leave(resource, serial,
@@ -177,7 +178,8 @@ set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
 	wl_signal_add(&surface->destroy_signal, &seat->pointer_focus_destroy);
 	client = wl_resource_get_client(surface->resource);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->pointers) {
+	wl_resource_for_each(resource, &seat->pointers)
+	{
 		if (wl_resource_get_client(resource) != client)
 			continue;
 		wl_pointer_send_enter(resource, serial, surface->resource,
@@ -221,7 +223,8 @@ comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
 	if (!surface)
 		return;
 	client = wl_resource_get_client(surface->resource);
-	wl_resource_for_each(resource, &seat->pointers) {
+	wl_resource_for_each(resource, &seat->pointers)
+	{
 		if (wl_resource_get_client(resource) != client)
 			continue;
 		wl_pointer_send_motion(resource, time_msec,
@@ -244,13 +247,14 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 		return;
 	client = wl_resource_get_client(seat->pointer_focus->resource);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->pointers) {
+	wl_resource_for_each(resource, &seat->pointers)
+	{
 		if (wl_resource_get_client(resource) != client)
 			continue;
-		wl_pointer_send_button(resource, serial, time_msec, button,
-				       pressed ?
-				       WL_POINTER_BUTTON_STATE_PRESSED :
-				       WL_POINTER_BUTTON_STATE_RELEASED);
+		wl_pointer_send_button(
+			resource, serial, time_msec, button,
+			pressed ? WL_POINTER_BUTTON_STATE_PRESSED
+				: WL_POINTER_BUTTON_STATE_RELEASED);
 		send_frame(resource);
 	}
 }
@@ -288,7 +292,7 @@ static bool
 is_point_client(struct wl_resource *resource, struct comp_touch_point *point)
 {
 	return wl_resource_get_client(resource) ==
-		wl_resource_get_client(point->surface->resource);
+	       wl_resource_get_client(point->surface->resource);
 }
 
 void
@@ -318,7 +322,8 @@ comp_server_touch_down(struct comp_server *server, uint32_t time_msec,
 	point->origin_y = oy;
 	wl_signal_add(&surface->destroy_signal, &point->surface_destroy);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->touches) {
+	wl_resource_for_each(resource, &seat->touches)
+	{
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_down(resource, serial, time_msec,
@@ -338,7 +343,8 @@ comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
 
 	if (!point)
 		return;
-	wl_resource_for_each(resource, &server->seat.touches) {
+	wl_resource_for_each(resource, &server->seat.touches)
+	{
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_motion(resource, time_msec, id,
@@ -349,8 +355,7 @@ comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
 }
 
 void
-comp_server_touch_up(struct comp_server *server, uint32_t time_msec,
-		     int32_t id)
+comp_server_touch_up(struct comp_server *server, uint32_t time_msec, int32_t id)
 {
 	struct comp_touch_point *point = find_touch(&server->seat, id);
 	struct wl_resource *resource;
@@ -359,7 +364,8 @@ comp_server_touch_up(struct comp_server *server, uint32_t time_msec,
 	if (!point)
 		return;
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &server->seat.touches) {
+	wl_resource_for_each(resource, &server->seat.touches)
+	{
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_up(resource, serial, time_msec, id);
@@ -425,9 +431,8 @@ manager_create_data_source(struct wl_client *client,
 }
 
 static void
-manager_get_data_device(struct wl_client *client,
-			struct wl_resource *resource, uint32_t id,
-			struct wl_resource *seat)
+manager_get_data_device(struct wl_client *client, struct wl_resource *resource,
+			uint32_t id, struct wl_resource *seat)
 {
 	struct wl_resource *device;
 
@@ -451,8 +456,7 @@ bind_manager(struct wl_client *client, void *data, uint32_t version,
 {
 	struct wl_resource *resource;
 
-	resource = wl_resource_create(client,
-				      &wl_data_device_manager_interface,
+	resource = wl_resource_create(client, &wl_data_device_manager_interface,
 				      version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
@@ -477,15 +481,12 @@ comp_seat_init(struct comp_server *server)
 			handle_touch_surface_destroy;
 		wl_list_init(&seat->touch[i].surface_destroy.link);
 	}
-	server->seat_global = wl_global_create(server->display,
-					       &wl_seat_interface,
-					       SEAT_VERSION, server,
-					       bind_seat);
-	server->data_device_manager_global =
-		wl_global_create(server->display,
-				 &wl_data_device_manager_interface,
-				 DATA_DEVICE_MANAGER_VERSION, server,
-				 bind_manager);
+	server->seat_global =
+		wl_global_create(server->display, &wl_seat_interface,
+				 SEAT_VERSION, server, bind_seat);
+	server->data_device_manager_global = wl_global_create(
+		server->display, &wl_data_device_manager_interface,
+		DATA_DEVICE_MANAGER_VERSION, server, bind_manager);
 	if (!server->seat_global || !server->data_device_manager_global)
 		return -1;
 	return 0;

@@ -65,9 +65,9 @@ handle_screenshot_timer(void *data)
 	snprintf(path, sizeof(path), "%s/frame-%04u.png",
 		 server->options.screenshot_dir, ++server->screenshot_seq);
 	comp_server_write_screenshot(server, path);
-	wl_event_source_timer_update(server->screenshot_timer,
-				     (int)(server->options.screenshot_interval *
-					   1000));
+	wl_event_source_timer_update(
+		server->screenshot_timer,
+		(int)(server->options.screenshot_interval * 1000));
 	return 0;
 }
 
@@ -77,8 +77,8 @@ create_backend(struct comp_server *server)
 	enum comp_backend_kind kind = server->options.backend;
 
 	if (kind == COMP_BACKEND_AUTO)
-		kind = getenv("WAYLAND_DISPLAY") ? COMP_BACKEND_NESTED :
-			COMP_BACKEND_HEADLESS;
+		kind = getenv("WAYLAND_DISPLAY") ? COMP_BACKEND_NESTED
+						 : COMP_BACKEND_HEADLESS;
 	if (kind == COMP_BACKEND_NESTED) {
 		server->backend_name = "nested";
 		server->backend = comp_backend_nested_create(server);
@@ -102,14 +102,17 @@ create_shm(struct comp_server *server)
 	if (server->shm)
 		return 0;
 	if (errno == EINVAL || errno == ENOTSUP) {
-		fprintf(stderr, "sealshm-compositor: the policy '%s' is not "
+		fprintf(stderr,
+			"sealshm-compositor: the policy '%s' is not "
 			"implemented by this libsealshm-server; use "
 			"--policy strict\n",
 			sealshm_policy_name(server->options.policy));
 		errno = ENOTSUP;
 	} else {
-		fprintf(stderr, "sealshm-compositor: cannot create the "
-			"wl_shm global: %s\n", strerror(errno));
+		fprintf(stderr,
+			"sealshm-compositor: cannot create the "
+			"wl_shm global: %s\n",
+			strerror(errno));
 	}
 	return -1;
 }
@@ -148,25 +151,27 @@ comp_server_create(const struct comp_options *options)
 	    comp_subsurface_init_global(server) < 0 ||
 	    comp_xdg_shell_init(server) < 0 || comp_output_init(server) < 0 ||
 	    comp_seat_init(server) < 0) {
-		fprintf(stderr, "sealshm-compositor: cannot create the "
-			"globals: %s\n", strerror(errno));
+		fprintf(stderr,
+			"sealshm-compositor: cannot create the "
+			"globals: %s\n",
+			strerror(errno));
 		goto err;
 	}
 
 	if (server->options.screenshot_dir) {
 		if (mkdir(server->options.screenshot_dir, 0755) < 0 &&
 		    errno != EEXIST) {
-			fprintf(stderr, "sealshm-compositor: cannot create "
-				"%s: %s\n", server->options.screenshot_dir,
+			fprintf(stderr,
+				"sealshm-compositor: cannot create "
+				"%s: %s\n",
+				server->options.screenshot_dir,
 				strerror(errno));
 			goto err;
 		}
 		if (server->options.screenshot_interval <= 0)
 			server->options.screenshot_interval = 1;
-		server->screenshot_timer =
-			wl_event_loop_add_timer(server->loop,
-						handle_screenshot_timer,
-						server);
+		server->screenshot_timer = wl_event_loop_add_timer(
+			server->loop, handle_screenshot_timer, server);
 		if (!server->screenshot_timer)
 			goto err;
 		wl_event_source_timer_update(
@@ -179,7 +184,8 @@ comp_server_create(const struct comp_options *options)
 	if (server->options.socket) {
 		if (wl_display_add_socket(server->display,
 					  server->options.socket) < 0) {
-			fprintf(stderr, "sealshm-compositor: cannot listen on "
+			fprintf(stderr,
+				"sealshm-compositor: cannot listen on "
 				"$XDG_RUNTIME_DIR/%s (is XDG_RUNTIME_DIR set, "
 				"and the name free?)\n",
 				server->options.socket);
@@ -189,7 +195,8 @@ comp_server_create(const struct comp_options *options)
 	} else {
 		server->socket = wl_display_add_socket_auto(server->display);
 		if (!server->socket) {
-			fprintf(stderr, "sealshm-compositor: cannot listen on "
+			fprintf(stderr,
+				"sealshm-compositor: cannot listen on "
 				"a wayland-N socket in $XDG_RUNTIME_DIR (is "
 				"it set?)\n");
 			goto err;
@@ -282,15 +289,15 @@ comp_server_write_stats(struct comp_server *server, const char *path)
 	fprintf(f, "  \"backend\": \"%s\",\n", server->backend_name);
 	fprintf(f, "  \"pools_accepted\": %llu,\n",
 		(unsigned long long)shm.pools_accepted);
-	fprintf(f, "  \"pools_accepted_by_tier\": {\"sealed\": %llu, "
+	fprintf(f,
+		"  \"pools_accepted_by_tier\": {\"sealed\": %llu, "
 		"\"sealed_by_server\": %llu, \"copied\": %llu},\n",
 		(unsigned long long)shm.pools_accepted_by_tier[0],
 		(unsigned long long)shm.pools_accepted_by_tier[1],
 		(unsigned long long)shm.pools_accepted_by_tier[2]);
 	fprintf(f, "  \"pools_rejected\": {");
 	for (i = 0; i < SEALSHM_REJECT_REASON_COUNT; i++) {
-		fprintf(f, "%s\"%s\": %llu", sep,
-			sealshm_reject_reason_name(i),
+		fprintf(f, "%s\"%s\": %llu", sep, sealshm_reject_reason_name(i),
 			(unsigned long long)shm.pools_rejected_by_reason[i]);
 		sep = ", ";
 	}

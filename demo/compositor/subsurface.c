@@ -45,12 +45,14 @@ comp_subsurface_parent_applied(struct comp_surface *parent)
 {
 	struct comp_subsurface *sub, *tmp;
 	struct wl_list *lists[] = {
-		&parent->subsurfaces_below, &parent->subsurfaces_above,
+		&parent->subsurfaces_below,
+		&parent->subsurfaces_above,
 	};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		wl_list_for_each_safe(sub, tmp, lists[i], link) {
+		wl_list_for_each_safe(sub, tmp, lists[i], link)
+		{
 			if (sub->x != sub->pending_x ||
 			    sub->y != sub->pending_y) {
 				sub->x = sub->pending_x;
@@ -132,8 +134,8 @@ resource_destroy(struct wl_client *client, struct wl_resource *resource)
 }
 
 static void
-subsurface_set_position(struct wl_client *client,
-			struct wl_resource *resource, int32_t x, int32_t y)
+subsurface_set_position(struct wl_client *client, struct wl_resource *resource,
+			int32_t x, int32_t y)
 {
 	struct comp_subsurface *sub = wl_resource_get_user_data(resource);
 
@@ -276,8 +278,8 @@ subcompositor_get_subsurface(struct wl_client *client,
 		free(sub);
 		return;
 	}
-	sub->resource = wl_resource_create(client, &wl_subsurface_interface,
-					   1, id);
+	sub->resource =
+		wl_resource_create(client, &wl_subsurface_interface, 1, id);
 	if (!sub->resource) {
 		surface->role_data = NULL;
 		free(sub);

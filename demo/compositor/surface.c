@@ -71,7 +71,8 @@ state_set_buffer(struct comp_surface_state *state, struct wl_resource *buffer)
 	state->buffer_attached = true;
 	state->buffer = buffer;
 	if (buffer)
-		wl_resource_add_destroy_listener(buffer, &state->buffer_destroy);
+		wl_resource_add_destroy_listener(buffer,
+						 &state->buffer_destroy);
 }
 
 /* Forget what was consumed; frame callbacks were moved out already. */
@@ -119,8 +120,7 @@ state_merge(struct comp_surface_state *into, struct comp_surface_state *from)
 			      &from->surface_damage);
 	pixman_region32_union(&into->buffer_damage, &into->buffer_damage,
 			      &from->buffer_damage);
-	wl_list_insert_list(into->frame_callbacks.prev,
-			    &from->frame_callbacks);
+	wl_list_insert_list(into->frame_callbacks.prev, &from->frame_callbacks);
 	wl_list_init(&from->frame_callbacks);
 	state_reset(from);
 }
@@ -128,8 +128,8 @@ state_merge(struct comp_surface_state *into, struct comp_surface_state *from)
 static pixman_format_code_t
 image_format_for(pixman_image_t *src)
 {
-	return PIXMAN_FORMAT_A(pixman_image_get_format(src)) ?
-		PIXMAN_a8r8g8b8 : PIXMAN_x8r8g8b8;
+	return PIXMAN_FORMAT_A(pixman_image_get_format(src)) ? PIXMAN_a8r8g8b8
+							     : PIXMAN_x8r8g8b8;
 }
 
 static void
@@ -151,8 +151,8 @@ convert_immutable(struct comp_surface *surface, struct wl_resource *resource,
 	int32_t height = sealshm_buffer_get_height(buffer);
 	pixman_image_t *image;
 
-	listener = wl_resource_get_destroy_listener(resource,
-						    handle_cache_buffer_destroy);
+	listener = wl_resource_get_destroy_listener(
+		resource, handle_cache_buffer_destroy);
 	if (listener) {
 		cache = wl_container_of(listener, cache, buffer_destroy);
 		surface->server->stats.immutable_cache_hits++;
@@ -169,8 +169,8 @@ convert_immutable(struct comp_surface *surface, struct wl_resource *resource,
 		return NULL;
 	}
 	sealshm_buffer_begin_access(buffer);
-	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, image, 0, 0, 0, 0,
-				 0, 0, width, height);
+	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, image, 0, 0, 0, 0, 0,
+				 0, width, height);
 	sealshm_buffer_end_access(buffer, false);
 	surface->server->stats.immutable_conversions++;
 	surface->server->stats.pixels_copied += (uint64_t)width * height;
@@ -197,8 +197,8 @@ copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
 	    pixman_image_get_width(surface->image) != width ||
 	    pixman_image_get_height(surface->image) != height ||
 	    pixman_image_get_format(surface->image) != format) {
-		image = pixman_image_create_bits(format, width, height,
-						 NULL, 0);
+		image = pixman_image_create_bits(format, width, height, NULL,
+						 0);
 		if (!image) {
 			wl_resource_post_no_memory(surface->resource);
 			goto out;
@@ -206,16 +206,16 @@ copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
 		set_image(surface, image, false);
 		pixman_region32_init_rect(&region, 0, 0, width, height);
 	} else {
-		pixman_region32_intersect_rect(&region, damage, 0, 0,
-					       width, height);
+		pixman_region32_intersect_rect(&region, damage, 0, 0, width,
+					       height);
 	}
 	if (!pixman_region32_not_empty(&region))
 		goto out;
 
 	sealshm_buffer_begin_access(buffer);
 	pixman_image_set_clip_region32(surface->image, &region);
-	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, surface->image,
-				 0, 0, 0, 0, 0, 0, width, height);
+	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, surface->image, 0, 0,
+				 0, 0, 0, 0, width, height);
 	pixman_image_set_clip_region32(surface->image, NULL);
 	sealshm_buffer_end_access(buffer, false);
 	server->stats.pixels_copied += comp_region_area(&region);
@@ -290,8 +290,8 @@ apply_state(struct comp_surface *surface, struct comp_surface_state *state)
 		int32_t x2 = (rects[i].x2 + scale - 1) / scale;
 		int32_t y2 = (rects[i].y2 + scale - 1) / scale;
 
-		pixman_region32_union_rect(&surface_damage, &surface_damage,
-					   x1, y1, x2 - x1, y2 - y1);
+		pixman_region32_union_rect(&surface_damage, &surface_damage, x1,
+					   y1, x2 - x1, y2 - y1);
 	}
 
 	if (state->buffer_attached) {
@@ -367,8 +367,8 @@ surface_damage(struct wl_client *client, struct wl_resource *resource,
 	if (width <= 0 || height <= 0)
 		return;
 	pixman_region32_union_rect(&surface->pending.surface_damage,
-				   &surface->pending.surface_damage,
-				   x, y, width, height);
+				   &surface->pending.surface_damage, x, y,
+				   width, height);
 }
 
 static void
@@ -448,8 +448,8 @@ surface_set_buffer_transform(struct wl_client *client,
 }
 
 static void
-surface_set_buffer_scale(struct wl_client *client,
-			 struct wl_resource *resource, int32_t scale)
+surface_set_buffer_scale(struct wl_client *client, struct wl_resource *resource,
+			 int32_t scale)
 {
 	struct comp_surface *surface = comp_surface_from_resource(resource);
 
@@ -457,7 +457,8 @@ surface_set_buffer_scale(struct wl_client *client,
 		comp_post_error(surface->server, resource,
 				WL_SURFACE_ERROR_INVALID_SCALE,
 				"buffer scale %d is not positive: use 1 or "
-				"more", scale);
+				"more",
+				scale);
 		return;
 	}
 	surface->pending.scale_set = true;
@@ -473,8 +474,8 @@ surface_damage_buffer(struct wl_client *client, struct wl_resource *resource,
 	if (width <= 0 || height <= 0)
 		return;
 	pixman_region32_union_rect(&surface->pending.buffer_damage,
-				   &surface->pending.buffer_damage,
-				   x, y, width, height);
+				   &surface->pending.buffer_damage, x, y, width,
+				   height);
 }
 
 static void
@@ -569,9 +570,9 @@ compositor_create_surface(struct wl_client *client,
 	surface = calloc(1, sizeof(*surface));
 	if (!surface)
 		goto err;
-	surface->resource = wl_resource_create(client, &wl_surface_interface,
-					       wl_resource_get_version(resource),
-					       id);
+	surface->resource =
+		wl_resource_create(client, &wl_surface_interface,
+				   wl_resource_get_version(resource), id);
 	if (!surface->resource) {
 		free(surface);
 		goto err;
@@ -595,8 +596,8 @@ err:
 
 /* Regions are accepted and unused: see surface_set_region. */
 static void
-region_add(struct wl_client *client, struct wl_resource *resource,
-	   int32_t x, int32_t y, int32_t width, int32_t height)
+region_add(struct wl_client *client, struct wl_resource *resource, int32_t x,
+	   int32_t y, int32_t width, int32_t height)
 {
 }
 
@@ -607,8 +608,8 @@ static const struct wl_region_interface region_impl = {
 };
 
 static void
-compositor_create_region(struct wl_client *client,
-			 struct wl_resource *resource, uint32_t id)
+compositor_create_region(struct wl_client *client, struct wl_resource *resource,
+			 uint32_t id)
 {
 	struct wl_resource *region;
 
@@ -631,8 +632,8 @@ bind_compositor(struct wl_client *client, void *data, uint32_t version,
 {
 	struct wl_resource *resource;
 
-	resource = wl_resource_create(client, &wl_compositor_interface,
-				      version, id);
+	resource = wl_resource_create(client, &wl_compositor_interface, version,
+				      id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;

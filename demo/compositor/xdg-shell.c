@@ -53,7 +53,8 @@ positioner_set_size(struct wl_client *client, struct wl_resource *resource,
 		comp_post_error(p->server, resource,
 				XDG_POSITIONER_ERROR_INVALID_INPUT,
 				"xdg_positioner.set_size %dx%d: both must be "
-				"positive", width, height);
+				"positive",
+				width, height);
 		return;
 	}
 	p->width = width;
@@ -71,7 +72,8 @@ positioner_set_anchor_rect(struct wl_client *client,
 		comp_post_error(p->server, resource,
 				XDG_POSITIONER_ERROR_INVALID_INPUT,
 				"xdg_positioner.set_anchor_rect %dx%d: the "
-				"size must not be negative", width, height);
+				"size must not be negative",
+				width, height);
 		return;
 	}
 	p->anchor_rect = (struct comp_xdg_box){ x, y, width, height };
@@ -88,7 +90,8 @@ positioner_set_anchor(struct wl_client *client, struct wl_resource *resource,
 		comp_post_error(p->server, resource,
 				XDG_POSITIONER_ERROR_INVALID_INPUT,
 				"xdg_positioner.set_anchor %u is not an "
-				"xdg_positioner.anchor value", anchor);
+				"xdg_positioner.anchor value",
+				anchor);
 		return;
 	}
 	p->anchor = anchor;
@@ -104,7 +107,8 @@ positioner_set_gravity(struct wl_client *client, struct wl_resource *resource,
 		comp_post_error(p->server, resource,
 				XDG_POSITIONER_ERROR_INVALID_INPUT,
 				"xdg_positioner.set_gravity %u is not an "
-				"xdg_positioner.gravity value", gravity);
+				"xdg_positioner.gravity value",
+				gravity);
 		return;
 	}
 	p->gravity = gravity;
@@ -129,8 +133,7 @@ positioner_set_offset(struct wl_client *client, struct wl_resource *resource,
 }
 
 static void
-positioner_set_reactive(struct wl_client *client,
-			struct wl_resource *resource)
+positioner_set_reactive(struct wl_client *client, struct wl_resource *resource)
 {
 	/* Parents never move on their own here, so nothing to react to. */
 }
@@ -274,23 +277,22 @@ send_configure(struct comp_xdg_surface *xdg)
 		if (xdg->maximized || xdg->fullscreen) {
 			state = wl_array_add(&states, sizeof(*state));
 			if (state)
-				*state = xdg->fullscreen ?
-					XDG_TOPLEVEL_STATE_FULLSCREEN :
-					XDG_TOPLEVEL_STATE_MAXIMIZED;
+				*state = xdg->fullscreen
+						 ? XDG_TOPLEVEL_STATE_FULLSCREEN
+						 : XDG_TOPLEVEL_STATE_MAXIMIZED;
 		}
 		xdg_toplevel_send_configure(xdg->role_resource, width, height,
 					    &states);
 		wl_array_release(&states);
 	} else if (xdg->role == COMP_XDG_POPUP) {
 		xdg_popup_send_configure(xdg->role_resource, xdg->popup_box.x,
-					 xdg->popup_box.y,
-					 xdg->popup_box.width,
+					 xdg->popup_box.y, xdg->popup_box.width,
 					 xdg->popup_box.height);
 	}
 
 	/* A client that never acks is buggy; remember the newest ones. */
-	if (xdg->serials_len == (int)(sizeof(xdg->serials) /
-				      sizeof(xdg->serials[0]))) {
+	if (xdg->serials_len ==
+	    (int)(sizeof(xdg->serials) / sizeof(xdg->serials[0]))) {
 		memmove(xdg->serials, xdg->serials + 1,
 			sizeof(xdg->serials) - sizeof(xdg->serials[0]));
 		xdg->serials_len--;
@@ -311,7 +313,8 @@ dismiss_popups(struct comp_xdg_surface *xdg)
 {
 	struct comp_xdg_surface *popup, *tmp;
 
-	wl_list_for_each_safe(popup, tmp, &xdg->popups, popup_link) {
+	wl_list_for_each_safe(popup, tmp, &xdg->popups, popup_link)
+	{
 		dismiss_popups(popup);
 		if (popup->mapped)
 			xdg_popup_send_popup_done(popup->role_resource);
@@ -444,8 +447,7 @@ comp_xdg_surface_get_origin(struct comp_xdg_surface *xdg, int32_t *x,
 		*y = xdg->y - geometry.y;
 		return true;
 	}
-	if (!xdg->parent || !comp_xdg_surface_get_origin(xdg->parent,
-							 &px, &py))
+	if (!xdg->parent || !comp_xdg_surface_get_origin(xdg->parent, &px, &py))
 		return false;
 	parent_geometry = window_geometry(xdg->parent);
 	*x = px + parent_geometry.x + xdg->popup_box.x - geometry.x;
@@ -485,8 +487,8 @@ xdg_surface_destroy(struct wl_client *client, struct wl_resource *resource)
 				XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT,
 				"xdg_surface destroyed before its %s: destroy "
 				"the role object first",
-				xdg->role == COMP_XDG_TOPLEVEL ?
-				"xdg_toplevel" : "xdg_popup");
+				xdg->role == COMP_XDG_TOPLEVEL ? "xdg_toplevel"
+							       : "xdg_popup");
 		return;
 	}
 	wl_resource_destroy(resource);
@@ -550,8 +552,8 @@ toplevel_set_string(struct wl_client *client, struct wl_resource *resource,
 static void
 toplevel_show_window_menu(struct wl_client *client,
 			  struct wl_resource *resource,
-			  struct wl_resource *seat, uint32_t serial,
-			  int32_t x, int32_t y)
+			  struct wl_resource *seat, uint32_t serial, int32_t x,
+			  int32_t y)
 {
 	/* No input, so no serial can be valid: ignored as the protocol
 	 * allows. */
@@ -575,14 +577,14 @@ toplevel_resize(struct wl_client *client, struct wl_resource *resource,
 		comp_post_error(xdg->server, resource,
 				XDG_TOPLEVEL_ERROR_INVALID_RESIZE_EDGE,
 				"xdg_toplevel.resize edge %u is not an "
-				"xdg_toplevel.resize_edge value", edges);
+				"xdg_toplevel.resize_edge value",
+				edges);
 	}
 }
 
 static void
-toplevel_set_size_limit(struct wl_client *client,
-			struct wl_resource *resource, int32_t width,
-			int32_t height)
+toplevel_set_size_limit(struct wl_client *client, struct wl_resource *resource,
+			int32_t width, int32_t height)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
@@ -590,7 +592,8 @@ toplevel_set_size_limit(struct wl_client *client,
 		comp_post_error(xdg->server, resource,
 				XDG_TOPLEVEL_ERROR_INVALID_SIZE,
 				"xdg_toplevel size limit %dx%d is negative: "
-				"use 0 for no limit", width, height);
+				"use 0 for no limit",
+				width, height);
 	}
 }
 
@@ -613,8 +616,7 @@ toplevel_set_maximized(struct wl_client *client, struct wl_resource *resource)
 }
 
 static void
-toplevel_unset_maximized(struct wl_client *client,
-			 struct wl_resource *resource)
+toplevel_unset_maximized(struct wl_client *client, struct wl_resource *resource)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
@@ -622,8 +624,7 @@ toplevel_unset_maximized(struct wl_client *client,
 }
 
 static void
-toplevel_set_fullscreen(struct wl_client *client,
-			struct wl_resource *resource,
+toplevel_set_fullscreen(struct wl_client *client, struct wl_resource *resource,
 			struct wl_resource *output)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
@@ -684,17 +685,16 @@ check_can_take_role(struct comp_xdg_surface *xdg)
 }
 
 static void
-xdg_surface_get_toplevel(struct wl_client *client,
-			 struct wl_resource *resource, uint32_t id)
+xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
+			 uint32_t id)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
 	if (!check_can_take_role(xdg))
 		return;
-	xdg->role_resource = wl_resource_create(client,
-						&xdg_toplevel_interface,
-						wl_resource_get_version(resource),
-						id);
+	xdg->role_resource =
+		wl_resource_create(client, &xdg_toplevel_interface,
+				   wl_resource_get_version(resource), id);
 	if (!xdg->role_resource) {
 		wl_resource_post_no_memory(resource);
 		return;
@@ -760,9 +760,9 @@ xdg_surface_get_popup(struct wl_client *client, struct wl_resource *resource,
 				"an xdg_popup cannot be its own parent");
 		return;
 	}
-	xdg->role_resource = wl_resource_create(client, &xdg_popup_interface,
-						wl_resource_get_version(resource),
-						id);
+	xdg->role_resource =
+		wl_resource_create(client, &xdg_popup_interface,
+				   wl_resource_get_version(resource), id);
 	if (!xdg->role_resource) {
 		wl_resource_post_no_memory(resource);
 		return;
@@ -787,7 +787,8 @@ xdg_surface_set_window_geometry(struct wl_client *client,
 		comp_post_error(xdg->server, resource,
 				XDG_SURFACE_ERROR_INVALID_SIZE,
 				"window geometry %dx%d: both sizes must be "
-				"positive", width, height);
+				"positive",
+				width, height);
 		return;
 	}
 	xdg->pending_has_geometry = true;
@@ -809,7 +810,8 @@ xdg_surface_ack_configure(struct wl_client *client,
 		comp_post_error(xdg->server, resource,
 				XDG_SURFACE_ERROR_INVALID_SERIAL,
 				"ack_configure(%u): no configure with that "
-				"serial is outstanding", serial);
+				"serial is outstanding",
+				serial);
 		return;
 	}
 	/* Acking a serial also acks every older one. */
@@ -869,9 +871,8 @@ err:
 }
 
 static void
-wm_base_get_xdg_surface(struct wl_client *client,
-			struct wl_resource *resource, uint32_t id,
-			struct wl_resource *surface_resource)
+wm_base_get_xdg_surface(struct wl_client *client, struct wl_resource *resource,
+			uint32_t id, struct wl_resource *surface_resource)
 {
 	struct comp_xdg_wm_base *base = wl_resource_get_user_data(resource);
 	struct comp_surface *surface =
@@ -894,9 +895,9 @@ wm_base_get_xdg_surface(struct wl_client *client,
 		free(xdg);
 		return;
 	}
-	xdg->resource = wl_resource_create(client, &xdg_surface_interface,
-					   wl_resource_get_version(resource),
-					   id);
+	xdg->resource =
+		wl_resource_create(client, &xdg_surface_interface,
+				   wl_resource_get_version(resource), id);
 	if (!xdg->resource) {
 		surface->role_data = NULL;
 		free(xdg);
@@ -942,7 +943,8 @@ handle_wm_base_destroy(struct wl_resource *resource)
 	struct comp_xdg_surface *xdg, *tmp;
 
 	/* On disconnect the surfaces may outlive their wm_base briefly. */
-	wl_list_for_each_safe(xdg, tmp, &base->surfaces, wm_base_link) {
+	wl_list_for_each_safe(xdg, tmp, &base->surfaces, wm_base_link)
+	{
 		wl_list_remove(&xdg->wm_base_link);
 		wl_list_init(&xdg->wm_base_link);
 		xdg->wm_base = NULL;
@@ -960,8 +962,8 @@ bind_wm_base(struct wl_client *client, void *data, uint32_t version,
 
 	if (!base)
 		goto err;
-	base->resource = wl_resource_create(client, &xdg_wm_base_interface,
-					    version, id);
+	base->resource =
+		wl_resource_create(client, &xdg_wm_base_interface, version, id);
 	if (!base->resource) {
 		free(base);
 		goto err;
@@ -987,18 +989,20 @@ handle_ping_timer(void *data)
 	struct comp_server *server = data;
 	struct comp_xdg_wm_base *base;
 
-	wl_list_for_each(base, &server->wm_bases, link) {
+	wl_list_for_each(base, &server->wm_bases, link)
+	{
 		if (wl_list_empty(&base->surfaces))
 			continue;
 		if (base->ping_pending && server->options.verbose) {
 			pid_t pid;
 
 			wl_client_get_credentials(
-				wl_resource_get_client(base->resource),
-				&pid, NULL, NULL);
-			fprintf(stderr, "sealshm-compositor: client pid %d "
-				"did not answer a ping in %d ms\n", (int)pid,
-				PING_INTERVAL_MS);
+				wl_resource_get_client(base->resource), &pid,
+				NULL, NULL);
+			fprintf(stderr,
+				"sealshm-compositor: client pid %d "
+				"did not answer a ping in %d ms\n",
+				(int)pid, PING_INTERVAL_MS);
 		}
 		base->ping_serial = wl_display_next_serial(server->display);
 		base->ping_pending = true;
@@ -1018,8 +1022,7 @@ comp_xdg_surface_from_surface(struct comp_surface *surface)
 
 bool
 comp_server_position_surface(struct comp_server *server,
-			     struct wl_resource *resource, int32_t x,
-			     int32_t y)
+			     struct wl_resource *resource, int32_t x, int32_t y)
 {
 	struct comp_surface *surface = comp_surface_try_from_resource(resource);
 	struct comp_xdg_surface *xdg;
@@ -1045,8 +1048,7 @@ comp_xdg_shell_init(struct comp_server *server)
 	if (!server->xdg_wm_base_global)
 		return -1;
 	server->ping_timer = wl_event_loop_add_timer(server->loop,
-						     handle_ping_timer,
-						     server);
+						     handle_ping_timer, server);
 	if (!server->ping_timer)
 		return -1;
 	wl_event_source_timer_update(server->ping_timer, PING_INTERVAL_MS);
