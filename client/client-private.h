@@ -52,7 +52,7 @@ struct sealshm_client_buffer {
 	bool doomed;
 	/* Number of the frame the contents belong to; 0: undefined. */
 	uint64_t frame;
-	/* Number of the frame that last acquired or cancelled it. */
+	/* Swapchain tick (acquisitions, never undone) of its last use. */
 	uint64_t last_used;
 	int age;
 };

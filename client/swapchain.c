@@ -25,7 +25,13 @@ struct sealshm_swapchain {
 	struct wl_list buffers;
 	int32_t width, height;
 	uint32_t format;
+	/* Frame numbers for buffer age; a cancel takes one back. */
 	uint64_t frame;
+	/* Acquisitions so far, for trimming; never taken back. */
+	uint64_t ticks;
+	/* The last size change made buffers smaller. */
+	bool shrank;
+	size_t slot;
 	unsigned int empty_frames;
 	/* Counters of pools already destroyed. */
 	struct sealshm_client_stats retired;
@@ -162,9 +168,15 @@ update_peak(struct sealshm_swapchain *sc)
 
 static void
 drop_other_sizes(struct sealshm_swapchain *sc, int32_t width,
-		 int32_t height, uint32_t format)
+		 int32_t height, uint32_t format, size_t slot)
 {
 	struct sealshm_client_buffer *buffer, *tmp;
+
+	/* A growing window is not about to leave its pool empty. */
+	sc->shrank = slot < sc->slot;
+	if (!sc->shrank)
+		sc->empty_frames = 0;
+	sc->slot = slot;
 
 	wl_list_for_each_safe(buffer, tmp, &sc->buffers, swapchain_link) {
 		if (buffer->width != width || buffer->height != height ||
@@ -177,13 +189,13 @@ drop_other_sizes(struct sealshm_swapchain *sc, int32_t width,
 }
 
 static void
-trim(struct sealshm_swapchain *sc, uint64_t frame)
+trim(struct sealshm_swapchain *sc)
 {
 	struct sealshm_client_buffer *buffer, *tmp;
 
 	wl_list_for_each_safe(buffer, tmp, &sc->buffers, swapchain_link) {
-		if (!buffer->busy &&
-		    frame - buffer->last_used > SEALSHM_SWAPCHAIN_TRIM_FRAMES)
+		if (!buffer->busy && sc->ticks - buffer->last_used >
+				     SEALSHM_SWAPCHAIN_TRIM_FRAMES)
 			destroy_buffer(sc, buffer);
 	}
 }
@@ -216,7 +228,7 @@ maybe_retire(struct sealshm_swapchain *sc, size_t slot)
 	uint64_t need = 0;
 	bool have_free = false;
 
-	if (!pool)
+	if (!pool || !sc->shrank)
 		return;
 	wl_list_for_each(buffer, &pool->buffers, link) {
 		if (buffer->doomed)
@@ -292,10 +304,11 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *sc, int32_t width,
 	if (client_buffer_layout(width, height, format, &stride, &slot) < 0)
 		return NULL;
 	if (width != sc->width || height != sc->height || format != sc->format)
-		drop_other_sizes(sc, width, height, format);
+		drop_other_sizes(sc, width, height, format, slot);
 
 	frame = sc->frame + 1;
-	trim(sc, frame);
+	sc->ticks++;
+	trim(sc);
 	maybe_retire(sc, slot);
 
 	buffer = find_free(sc);
@@ -309,7 +322,7 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *sc, int32_t width,
 	else
 		buffer->age = (int)(frame - buffer->frame);
 	buffer->frame = frame;
-	buffer->last_used = frame;
+	buffer->last_used = sc->ticks;
 	buffer->busy = true;
 	sc->frame = frame;
 	return buffer;

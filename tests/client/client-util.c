@@ -53,11 +53,21 @@ server_start(struct sealshm **shm, struct pool_log *log,
 
 	*shm = sealshm_create(d->display, NULL);
 	check(*shm);
-	if (log)
-		check(wl_display_add_protocol_logger(d->display, log_request,
-						     log));
+	if (log) {
+		log->logger = wl_display_add_protocol_logger(d->display,
+							     log_request, log);
+		check(log->logger);
+	}
 	test_display_add_compositor(d, commit, commit_data);
 	return d;
+}
+
+void
+server_stop(struct test_display *d, struct pool_log *log)
+{
+	if (log)
+		wl_protocol_logger_destroy(log->logger);
+	test_display_destroy(d);
 }
 
 void *

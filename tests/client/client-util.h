@@ -28,6 +28,7 @@ struct pool_log {
 	/* When set, called with the received fd of each create_pool. */
 	void (*inspect)(int fd, int32_t size, void *data);
 	void *inspect_data;
+	struct wl_protocol_logger *logger;
 };
 
 /**
@@ -39,6 +40,10 @@ server_start(struct sealshm **shm, struct pool_log *log,
 	     void (*commit)(struct wl_resource *surface,
 			    struct wl_resource *buffer, void *data),
 	     void *commit_data);
+
+/** Remove the logger of @p log (may be NULL) and destroy the display. */
+void
+server_stop(struct test_display *d, struct pool_log *log);
 
 /** Memory that a forked client and the test both see; zeroed. */
 void *

@@ -41,7 +41,7 @@ run_client(void (*body)(void *data), void *data, struct pool_log *log)
 	check_msg(st.pools_rejected == 0, "the server refused %llu pools",
 		  (unsigned long long)st.pools_rejected);
 	check(st.clients_disconnected == 0);
-	test_display_destroy(d);
+	server_stop(d, log);
 }
 
 static void

@@ -183,7 +183,7 @@ start(struct compositor *comp, struct pool_log *log)
 /* After the clients are gone: held buffers are still intact (the client
  * never punched or reused them, even when it destroyed them), then go. */
 static void
-finish(struct test_display *d, struct compositor *comp)
+finish(struct test_display *d, struct compositor *comp, struct pool_log *log)
 {
 	check(test_display_run(d) == 0);
 	for (int i = 0; i < comp->held_len; i++)
@@ -193,7 +193,7 @@ finish(struct test_display *d, struct compositor *comp)
 		release(comp, 0);
 	check(comp->last_stats.pools_rejected == 0);
 	check(comp->last_stats.clients_disconnected == 0);
-	test_display_destroy(d);
+	server_stop(d, log);
 }
 
 /* The client side. */
@@ -286,7 +286,7 @@ TEST(every_buffer_is_writable_and_sealed_for_the_server)
 		check(!(log.seals[i] & (F_SEAL_GROW | F_SEAL_WRITE)));
 	check(comp.last_stats.pools_accepted_by_tier[0] ==
 	      (uint64_t)log.pools);
-	finish(d, &comp);
+	finish(d, &comp, &log);
 	shared_free(report, sizeof(*report));
 }
 
@@ -314,7 +314,7 @@ TEST(a_held_buffer_is_never_handed_out_again)
 	check(comp.commits == 300);
 	/* The test must have made the client work around held buffers. */
 	check(comp.max_held_seen >= 4);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 }
 
 /* The interactive-resize trace: 64x64 up to 3840x2160 in 100 steps and
@@ -412,7 +412,7 @@ TEST(resize_trace_bounds)
 	check_msg(comp.last_stats.bytes_mapped <= REST_MAX_POOL_BYTES,
 		  "server still maps %llu bytes",
 		  (unsigned long long)comp.last_stats.bytes_mapped);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
 
@@ -465,7 +465,7 @@ TEST(swapchain_reports_buffer_age)
 	for (int i = 0; i < r->n; i++)
 		check_msg(r->ages[i] == expect[i], "frame %d: age %d, not %d",
 			  i, r->ages[i], expect[i]);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
 
@@ -494,7 +494,7 @@ TEST(swapchain_age_with_double_buffering)
 	for (int i = 0; i < 6; i++)
 		check_msg(r->ages[i] == expect[i], "frame %d: age %d, not %d",
 			  i, r->ages[i], expect[i]);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
 
@@ -541,7 +541,7 @@ TEST(swapchain_trims_surplus_buffers)
 	check_msg(r->after.bytes_backed == slot, "%llu backed after trim",
 		  (unsigned long long)r->after.bytes_backed);
 	check(r->after.bytes_punched == 2 * slot);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
 
@@ -585,7 +585,7 @@ TEST(a_mostly_empty_pool_is_replaced_once_released)
 	check(r->after_release.pools_now == 1);
 	check_msg(r->after_release.bytes_now <= 64 * 1024, "%llu bytes",
 		  (unsigned long long)r->after_release.bytes_now);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
 
@@ -608,5 +608,5 @@ TEST(swapchain_destroy_with_held_buffers)
 
 	test_display_spawn(d, destroy_busy_client, NULL);
 	check(test_display_run(d) == 0);
-	finish(d, &comp);
+	finish(d, &comp, NULL);
 }
