@@ -17,7 +17,7 @@
 #include "format.h"
 #include "shm-file.h"
 
-#define IMMUTABLE_SEALS \
+#define IMMUTABLE_SEALS                                                        \
 	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
 struct fill {
@@ -56,9 +56,10 @@ fill_from_pixels(int fd, const struct fill *fill, int32_t height,
 		 int32_t stride, size_t row)
 {
 	for (int32_t y = 0; y < height; y++) {
-		if (write_all(fd, fill->pixels + (size_t)y *
-			      (size_t)fill->pixels_stride, row,
-			      (off_t)y * stride) < 0)
+		if (write_all(fd,
+			      fill->pixels +
+				      (size_t)y * (size_t)fill->pixels_stride,
+			      row, (off_t)y * stride) < 0)
 			return -1;
 	}
 	return 0;
@@ -137,8 +138,8 @@ create_immutable(struct wl_shm *shm, int32_t width, int32_t height,
 	wl_pool = wl_shm_create_pool(shm, fd, (int32_t)size);
 	if (!wl_pool)
 		goto err_fd;
-	wl_buffer = wl_shm_pool_create_buffer(wl_pool, 0, width, height,
-					      stride, format);
+	wl_buffer = wl_shm_pool_create_buffer(wl_pool, 0, width, height, stride,
+					      format);
 	/* The server's pool lives on as long as its buffer does. */
 	wl_shm_pool_destroy(wl_pool);
 	if (!wl_buffer)
@@ -173,8 +174,7 @@ sealshm_immutable_buffer_create(struct wl_shm *shm, int32_t width,
 SEALSHM_EXPORT struct wl_buffer *
 sealshm_immutable_buffer_create_drawn(struct wl_shm *shm, int32_t width,
 				      int32_t height, uint32_t format,
-				      sealshm_draw_func_t draw,
-				      void *user_data)
+				      sealshm_draw_func_t draw, void *user_data)
 {
 	struct fill fill = {
 		.draw = draw,

@@ -169,8 +169,7 @@ grow(struct sealshm_client_pool *pool, size_t size)
 
 	if (fstat(pool->fd, &st) < 0)
 		return -1;
-	if ((uint64_t)st.st_size < size &&
-	    ftruncate(pool->fd, (off_t)size) < 0)
+	if ((uint64_t)st.st_size < size && ftruncate(pool->fd, (off_t)size) < 0)
 		return -1;
 	p = mmap(pool->base + pool->size, size - pool->size,
 		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, pool->fd,
@@ -271,7 +270,7 @@ find_gap(struct sealshm_client_pool *pool, size_t len, size_t *offset,
 	struct sealshm_client_buffer *b;
 	size_t end = 0;
 
-	wl_list_for_each(b, &pool->buffers, link) {
+	wl_list_for_each (b, &pool->buffers, link) {
 		if (b->offset - end >= len) {
 			*offset = end;
 			*before = &b->link;
@@ -336,9 +335,8 @@ sealshm_client_pool_create_buffer(struct sealshm_client_pool *pool,
 	if (back_range(pool, offset, slot) < 0)
 		goto err_free;
 
-	buffer->wl_buffer = wl_shm_pool_create_buffer(pool->wl_pool,
-						      (int32_t)offset, width,
-						      height, stride, format);
+	buffer->wl_buffer = wl_shm_pool_create_buffer(
+		pool->wl_pool, (int32_t)offset, width, height, stride, format);
 	if (!buffer->wl_buffer)
 		goto err_punch;
 	buffer->pool = pool;
@@ -407,8 +405,8 @@ client_pool_read_stats(struct sealshm_client_pool *pool,
 	stats->bytes_now = pool->size;
 	stats->bytes_peak = pool->size;
 	stats->pools_now = 1;
-	stats->bytes_backed = fstat(pool->fd, &st) == 0 ?
-			      (uint64_t)st.st_blocks * 512 : 0;
+	stats->bytes_backed =
+		fstat(pool->fd, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
 }
 
 SEALSHM_EXPORT void

@@ -64,8 +64,7 @@ destroy_buffer(struct sealshm_swapchain *sc,
 /* The compositor may still read a busy buffer: its slot must be neither
  * reused nor punched before wl_buffer.release. */
 static void
-drop_buffer(struct sealshm_swapchain *sc,
-	    struct sealshm_client_buffer *buffer)
+drop_buffer(struct sealshm_swapchain *sc, struct sealshm_client_buffer *buffer)
 {
 	if (buffer->busy)
 		buffer->doomed = true;
@@ -112,9 +111,9 @@ sealshm_swapchain_destroy(struct sealshm_swapchain *sc)
 		return;
 	/* wl_surface.attach allows destroying a buffer the compositor holds
 	 * as long as its storage does not change: no punching, no reuse. */
-	wl_list_for_each_safe(buffer, btmp, &sc->buffers, swapchain_link)
+	wl_list_for_each_safe (buffer, btmp, &sc->buffers, swapchain_link)
 		client_buffer_free(buffer, false);
-	wl_list_for_each_safe(pool, ptmp, &sc->pools, swapchain_link)
+	wl_list_for_each_safe (pool, ptmp, &sc->pools, swapchain_link)
 		sealshm_client_pool_destroy(pool);
 	free(sc);
 }
@@ -160,15 +159,15 @@ update_peak(struct sealshm_swapchain *sc)
 	struct sealshm_client_pool *pool;
 	uint64_t bytes = 0;
 
-	wl_list_for_each(pool, &sc->pools, swapchain_link)
+	wl_list_for_each (pool, &sc->pools, swapchain_link)
 		bytes += pool->size;
 	if (bytes > sc->bytes_peak)
 		sc->bytes_peak = bytes;
 }
 
 static void
-drop_other_sizes(struct sealshm_swapchain *sc, int32_t width,
-		 int32_t height, uint32_t format, size_t slot)
+drop_other_sizes(struct sealshm_swapchain *sc, int32_t width, int32_t height,
+		 uint32_t format, size_t slot)
 {
 	struct sealshm_client_buffer *buffer, *tmp;
 
@@ -178,7 +177,7 @@ drop_other_sizes(struct sealshm_swapchain *sc, int32_t width,
 		sc->empty_frames = 0;
 	sc->slot = slot;
 
-	wl_list_for_each_safe(buffer, tmp, &sc->buffers, swapchain_link) {
+	wl_list_for_each_safe (buffer, tmp, &sc->buffers, swapchain_link) {
 		if (buffer->width != width || buffer->height != height ||
 		    buffer->format != format)
 			drop_buffer(sc, buffer);
@@ -193,9 +192,9 @@ trim(struct sealshm_swapchain *sc)
 {
 	struct sealshm_client_buffer *buffer, *tmp;
 
-	wl_list_for_each_safe(buffer, tmp, &sc->buffers, swapchain_link) {
+	wl_list_for_each_safe (buffer, tmp, &sc->buffers, swapchain_link) {
 		if (!buffer->busy && sc->ticks - buffer->last_used >
-				     SEALSHM_SWAPCHAIN_TRIM_FRAMES)
+					     SEALSHM_SWAPCHAIN_TRIM_FRAMES)
 			destroy_buffer(sc, buffer);
 	}
 }
@@ -206,7 +205,7 @@ find_free(struct sealshm_swapchain *sc)
 	struct sealshm_client_buffer *buffer, *best = NULL;
 
 	/* Buffers of other sizes are gone or doomed (and so busy). */
-	wl_list_for_each(buffer, &sc->buffers, swapchain_link) {
+	wl_list_for_each (buffer, &sc->buffers, swapchain_link) {
 		if (!buffer->busy && (!best || buffer->frame > best->frame))
 			best = buffer;
 	}
@@ -230,7 +229,7 @@ maybe_retire(struct sealshm_swapchain *sc, size_t slot)
 
 	if (!pool || !sc->shrank)
 		return;
-	wl_list_for_each(buffer, &pool->buffers, link) {
+	wl_list_for_each (buffer, &pool->buffers, link) {
 		if (buffer->doomed)
 			continue;
 		need += buffer->slot_size;
@@ -256,9 +255,8 @@ new_buffer(struct sealshm_swapchain *sc, size_t slot)
 	size_t size;
 
 	if (pool) {
-		buffer = sealshm_client_pool_create_buffer(pool, sc->width,
-							   sc->height,
-							   sc->format);
+		buffer = sealshm_client_pool_create_buffer(
+			pool, sc->width, sc->height, sc->format);
 		/* A full pool is retired and a fresh one takes over. */
 		if (!buffer && errno == EOVERFLOW &&
 		    !wl_list_empty(&pool->buffers))
@@ -274,9 +272,8 @@ new_buffer(struct sealshm_swapchain *sc, size_t slot)
 			return NULL;
 		pool->swapchain = sc;
 		wl_list_insert(&sc->pools, &pool->swapchain_link);
-		buffer = sealshm_client_pool_create_buffer(pool, sc->width,
-							   sc->height,
-							   sc->format);
+		buffer = sealshm_client_pool_create_buffer(
+			pool, sc->width, sc->height, sc->format);
 		if (!buffer) {
 			int err = errno;
 
@@ -354,7 +351,7 @@ sealshm_swapchain_get_stats(struct sealshm_swapchain *sc,
 
 	assert(sc && stats);
 	*stats = sc->retired;
-	wl_list_for_each(pool, &sc->pools, swapchain_link) {
+	wl_list_for_each (pool, &sc->pools, swapchain_link) {
 		client_pool_read_stats(pool, &ps);
 		stats->pools_created += ps.pools_created;
 		stats->pool_grows += ps.pool_grows;

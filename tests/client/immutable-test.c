@@ -45,8 +45,8 @@ static void
 try_to_change(int fd, int32_t size, void *data)
 {
 	struct attempts *a = data;
-	const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-			F_SEAL_SEAL;
+	const int all =
+		F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	uint32_t word = 0xffffffff;
 	void *p;
 
@@ -59,8 +59,7 @@ try_to_change(int fd, int32_t size, void *data)
 		a->write_eperm++;
 	if (pwrite(fd, &word, 4, 0) < 0 && errno == EPERM)
 		a->pwrite_eperm++;
-	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 0);
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED && errno == EPERM)
 		a->mmap_eperm++;
 	else if (p != MAP_FAILED)
@@ -105,8 +104,11 @@ handle_commit(struct wl_resource *surface, struct wl_resource *resource,
 	check(sealshm_buffer_get_height(b) == H);
 	p = sealshm_buffer_begin_access(b);
 	for (int32_t y = 0; y < H; y++) {
-		const uint32_t *row = (const uint32_t *)(p + (size_t)y *
-				       sealshm_buffer_get_stride(b));
+		const uint32_t *row =
+			(const uint32_t *)(p +
+					   (size_t)y *
+						   sealshm_buffer_get_stride(
+							   b));
 
 		for (int32_t x = 0; x < W; x++)
 			ok = ok && row[x] == pattern(x, y, salt);
@@ -125,8 +127,8 @@ draw(void *pixels, int32_t width, int32_t height, int32_t stride,
 	check(width == W && height == H && format == ARGB);
 	check(stride >= width * 4);
 	for (int32_t y = 0; y < height; y++) {
-		uint32_t *row = (uint32_t *)((uint8_t *)pixels +
-					     (size_t)y * stride);
+		uint32_t *row =
+			(uint32_t *)((uint8_t *)pixels + (size_t)y * stride);
 
 		for (int32_t x = 0; x < width; x++) {
 			check(row[x] == 0);
@@ -176,14 +178,16 @@ immutable_client(void *data)
 	check(!sealshm_immutable_buffer_create(c->shm, W, H, ARGB, NULL, 0) &&
 	      errno == EINVAL);
 	check(!sealshm_immutable_buffer_create(c->shm, W, H, ARGB, pixels,
-					       W * 4 - 1) && errno == EINVAL);
-	check(!sealshm_immutable_buffer_create(c->shm, 0, H, ARGB, pixels,
-					       W * 4) && errno == EINVAL);
-	check(!sealshm_immutable_buffer_create_drawn(c->shm, W, H, ARGB,
-						     NULL, NULL) &&
+					       W * 4 - 1) &&
 	      errno == EINVAL);
-	check(!sealshm_immutable_buffer_create_drawn(c->shm, 65536, 65536,
-						     ARGB, draw, &calls) &&
+	check(!sealshm_immutable_buffer_create(c->shm, 0, H, ARGB, pixels,
+					       W * 4) &&
+	      errno == EINVAL);
+	check(!sealshm_immutable_buffer_create_drawn(c->shm, W, H, ARGB, NULL,
+						     NULL) &&
+	      errno == EINVAL);
+	check(!sealshm_immutable_buffer_create_drawn(c->shm, 65536, 65536, ARGB,
+						     draw, &calls) &&
 	      errno == EOVERFLOW);
 	check(test_count_fds() == fds);
 
@@ -205,8 +209,7 @@ TEST(immutable_buffers_cannot_change)
 	struct seen seen = { 0 };
 	struct sealshm_stats st;
 	struct sealshm *shm;
-	struct test_display *d = server_start(&shm, &log, handle_commit,
-					      &seen);
+	struct test_display *d = server_start(&shm, &log, handle_commit, &seen);
 
 	test_display_spawn(d, immutable_client, NULL);
 	check(test_display_run(d) == 0);
@@ -225,7 +228,7 @@ TEST(immutable_buffers_cannot_change)
 
 	check(seen.commits == 3);
 	check_msg(seen.immutable == 3, "the server did not report the "
-		  "buffers immutable");
+				       "buffers immutable");
 	check(seen.read_only == 3);
 	check_msg(seen.pixels_ok == 3, "the server saw other pixels");
 	server_stop(d, &log);

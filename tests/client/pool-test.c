@@ -117,15 +117,14 @@ slots_client(void *data)
 	check(sealshm_client_pool_get_size(pool) == 64 * pg);
 
 	/* Stride: a multiple of 4 and of the pixel size (RGB888: 3). */
-	a = sealshm_client_pool_create_buffer(pool, 5, 2,
-					      WL_SHM_FORMAT_RGB888);
+	a = sealshm_client_pool_create_buffer(pool, 5, 2, WL_SHM_FORMAT_RGB888);
 	check(a && sealshm_client_buffer_get_stride(a) == 24);
 	check(sealshm_client_buffer_get_offset(a) % pg == 0);
 
 	for (int i = 0; i < 5; i++) {
 		memset(sealshm_client_buffer_get_data(big), 0x5a, 1024 * 4);
-		client_tag_pixels(sealshm_client_buffer_get_data(e), 16, 16,
-				  64, 7, true);
+		client_tag_pixels(sealshm_client_buffer_get_data(e), 16, 16, 64,
+				  7, true);
 	}
 	check(test_client_roundtrip_error(c, NULL) == 0);
 	sealshm_client_buffer_destroy(a);
@@ -163,8 +162,8 @@ grow_client(void *data)
 	/* 40 buffers of 64 KiB from a one-page pool. */
 	prev = sealshm_client_pool_get_size(pool);
 	for (n = 0; n < 40; n++) {
-		bufs[n] = sealshm_client_pool_create_buffer(pool, 128, 128,
-							    ARGB);
+		bufs[n] =
+			sealshm_client_pool_create_buffer(pool, 128, 128, ARGB);
 		check(bufs[n]);
 		size = sealshm_client_pool_get_size(pool);
 		/* Geometric: a grow at least doubles the pool. */
@@ -189,10 +188,12 @@ grow_client(void *data)
 	{
 		uint32_t word = 0;
 
-		check(pread(sealshm_client_pool_get_fd(pool), &word, 4, 0) == 4);
+		check(pread(sealshm_client_pool_get_fd(pool), &word, 4, 0) ==
+		      4);
 		check(word == 0xc0ffee);
 		p[0] = 0xbeef;
-		check(pread(sealshm_client_pool_get_fd(pool), &word, 4, 0) == 4);
+		check(pread(sealshm_client_pool_get_fd(pool), &word, 4, 0) ==
+		      4);
 		check(word == 0xbeef);
 	}
 	for (int i = 0; i < n; i++) {
@@ -285,8 +286,7 @@ errors_client(void *data)
 	check(!sealshm_client_pool_create(c->shm, 0) && errno == EINVAL);
 	check(!sealshm_client_pool_create(c->shm, (size_t)INT32_MAX + 1) &&
 	      errno == EINVAL);
-	check(!sealshm_client_pool_create(c->shm, SIZE_MAX) &&
-	      errno == EINVAL);
+	check(!sealshm_client_pool_create(c->shm, SIZE_MAX) && errno == EINVAL);
 	pool = sealshm_client_pool_create(c->shm, 1);
 	check(pool);
 	check(!sealshm_client_pool_create_buffer(pool, 0, 10, ARGB) &&
@@ -307,8 +307,8 @@ errors_client(void *data)
 	 * refused before the file or the mapping grows. */
 	buf = sealshm_client_pool_create_buffer(pool, 1, 1, ARGB);
 	check(buf);
-	check(!sealshm_client_pool_create_buffer(pool, 1,
-						 (int32_t)(max / 4), ARGB) &&
+	check(!sealshm_client_pool_create_buffer(pool, 1, (int32_t)(max / 4),
+						 ARGB) &&
 	      errno == EOVERFLOW);
 	check(sealshm_client_pool_get_size(pool) == page());
 	sealshm_client_buffer_destroy(buf);
@@ -337,8 +337,8 @@ check_refused(int fd, uint64_t size, const char *expect)
 
 	check(!sealshm_client_check_fd(fd, size, &reason));
 	check(reason);
-	check_msg(strstr(reason, expect), "reason \"%s\" lacks \"%s\"",
-		  reason, expect);
+	check_msg(strstr(reason, expect), "reason \"%s\" lacks \"%s\"", reason,
+		  expect);
 	/* NULL reason is allowed. */
 	check(!sealshm_client_check_fd(fd, size, NULL));
 }
@@ -381,8 +381,7 @@ TEST(check_fd_refuses_what_strict_refuses)
 	check_refused(fd, 4096, "can never be sealed");
 	close(fd);
 	/* shm_open: a file in /dev/shm. */
-	fd = shm_open("/sealshm-client-check", O_RDWR | O_CREAT | O_EXCL,
-		      0600);
+	fd = shm_open("/sealshm-client-check", O_RDWR | O_CREAT | O_EXCL, 0600);
 	check(fd >= 0);
 	shm_unlink("/sealshm-client-check");
 	check(ftruncate(fd, 4096) == 0);
@@ -397,8 +396,9 @@ TEST(check_fd_refuses_what_strict_refuses)
 		enum shm_fs_kind kind;
 
 		check(shm_file_get_fs_kind(fd, &kind) == 0);
-		check_refused(fd, 4096, kind == SHM_FS_SHMEM ?
-			      "can never be sealed" : "not a shared-memory");
+		check_refused(fd, 4096,
+			      kind == SHM_FS_SHMEM ? "can never be sealed"
+						   : "not a shared-memory");
 	}
 	close(fd);
 	/* Not a file at all. */
@@ -408,8 +408,8 @@ TEST(check_fd_refuses_what_strict_refuses)
 	close(pipefd[1]);
 	check_refused(-1, 4096, "not open");
 	/* hugetlbfs, where the kernel offers it. */
-	fd = memfd_create("huge", MFD_CLOEXEC | MFD_HUGETLB |
-			  MFD_ALLOW_SEALING);
+	fd = memfd_create("huge",
+			  MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
 	if (fd >= 0) {
 		check_refused(fd, 4096, "hugetlbfs");
 		close(fd);

@@ -84,8 +84,8 @@ pixels_are(struct sealshm_buffer *b, uint32_t tag, bool full)
 static void
 release(struct compositor *comp, int i)
 {
-	struct wl_resource *res = sealshm_buffer_get_resource(
-		comp->held[i].buffer);
+	struct wl_resource *res =
+		sealshm_buffer_get_resource(comp->held[i].buffer);
 
 	if (res)
 		wl_buffer_send_release(res);
@@ -138,7 +138,8 @@ handle_commit(struct wl_resource *surface, struct wl_resource *resource,
 	for (int i = 0; i < comp->held_len; i++) {
 		struct held *h = &comp->held[i];
 
-		check_msg(h->buffer != b, "commit %d: the client handed out "
+		check_msg(h->buffer != b,
+			  "commit %d: the client handed out "
 			  "a buffer the compositor holds since commit %d",
 			  comp->commits, h->commit);
 		/* A reused or punched slot would change these pixels. */
@@ -172,8 +173,8 @@ handle_commit(struct wl_resource *surface, struct wl_resource *resource,
 static struct test_display *
 start(struct compositor *comp, struct pool_log *log)
 {
-	struct test_display *d = server_start(&comp->shm, log, handle_commit,
-					      comp);
+	struct test_display *d =
+		server_start(&comp->shm, log, handle_commit, comp);
 
 	d->hold_buffers = true;
 	comp->rng = 42;
@@ -255,7 +256,10 @@ sealed_client(void *data)
 	struct window win;
 	struct sealshm_client_stats *report = data;
 	static const int32_t sizes[][2] = {
-		{ 100, 80 }, { 300, 200 }, { 640, 480 }, { 33, 7 },
+		{ 100, 80 },
+		{ 300, 200 },
+		{ 640, 480 },
+		{ 33, 7 },
 	};
 
 	window_init(&win, true);
@@ -284,8 +288,7 @@ TEST(every_buffer_is_writable_and_sealed_for_the_server)
 		  log.sealed_shrink, log.pools);
 	for (int i = 0; i < log.pools && i < 64; i++)
 		check(!(log.seals[i] & (F_SEAL_GROW | F_SEAL_WRITE)));
-	check(comp.last_stats.pools_accepted_by_tier[0] ==
-	      (uint64_t)log.pools);
+	check(comp.last_stats.pools_accepted_by_tier[0] == (uint64_t)log.pools);
 	finish(d, &comp, &log);
 	shared_free(report, sizeof(*report));
 }
@@ -350,8 +353,8 @@ trace_client(void *data)
 
 	window_init(&win, false);
 	for (int i = 0; i < 2 * TRACE_STEPS; i++) {
-		trace_size(i < TRACE_STEPS ? i : 2 * TRACE_STEPS - 1 - i,
-			   &w, &h);
+		trace_size(i < TRACE_STEPS ? i : 2 * TRACE_STEPS - 1 - i, &w,
+			   &h);
 		window_frame(&win, w, h);
 		if (i == TRACE_STEPS - 1)
 			sealshm_swapchain_get_stats(win.sc, &report->at_peak);
@@ -373,7 +376,8 @@ TEST(resize_trace_bounds)
 	test_display_spawn(d, trace_client, r);
 	check(test_display_run(d) == 0);
 	check(r->frames == 2 * TRACE_STEPS + REST_FRAMES);
-	fprintf(stderr, "trace: %llu pools, %llu grows, peak %llu bytes, "
+	fprintf(stderr,
+		"trace: %llu pools, %llu grows, peak %llu bytes, "
 		"%llu buffers; at rest: %llu pools live, %llu bytes, "
 		"%llu backed, %llu punched; server maps %llu bytes\n",
 		(unsigned long long)r->at_rest.pools_created,
