@@ -223,10 +223,14 @@ sealshm_swapchain_destroy(struct sealshm_swapchain *swapchain);
  * Housekeeping happens here too: buffers of another size or format are
  * dropped (busy ones when the compositor releases them); free buffers not
  * used for SEALSHM_SWAPCHAIN_TRIM_FRAMES acquisitions are destroyed; when
- * the current pool has stayed less than a quarter used for
- * SEALSHM_SWAPCHAIN_SHRINK_FRAMES acquisitions (the window shrank), it is
- * retired: new buffers go to a new pool sized for the present need, and
+ * the buffers last became smaller (the window shrank) and the current
+ * pool, larger than 1 MiB, has stayed less than a quarter used for
+ * SEALSHM_SWAPCHAIN_SHRINK_FRAMES acquisitions, it is retired: new
+ * buffers go to a new pool sized for two buffers of the present size, and
  * the old one is destroyed once the compositor released all its buffers.
+ * A pool that cannot grow any further (INT32_MAX) is retired the same way.
+ * Buffers the compositor holds are never handed out, written, reused or
+ * punched before their wl_buffer.release.
  * @return NULL with errno set (as sealshm_client_pool_create_buffer()).
  */
 struct sealshm_client_buffer *
