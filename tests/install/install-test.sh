@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# install-test.sh SOURCE_ROOT CC: configure the source tree with a
+# install-test.sh SOURCE_ROOT CC...: configure the source tree with a
 # temporary --prefix, build and install it there, check what was installed,
 # then build mini-compositor.c and mini-client.c with nothing but
 # `cc $(pkg-config --cflags --libs sealshm-server|sealshm-client)` against
@@ -16,7 +16,9 @@
 set -eu
 
 src=$(cd "$1" && pwd)
-cc=$2
+shift
+# The C compiler command of the build under test (maybe "ccache cc").
+cc=$*
 here=$(cd "$(dirname "$0")" && pwd)
 frames=6
 
@@ -113,7 +115,7 @@ for pair in compositor:server client:client; do
 	prog=mini-${pair%%:*}
 	pc=sealshm-${pair#*:}
 	# shellcheck disable=SC2046,SC2086
-	if ! "$cc" $cflags -o "$tmp/$prog" "$here/$prog.c" \
+	if ! $cc $cflags -o "$tmp/$prog" "$here/$prog.c" \
 		$(pkg-config --cflags --libs "$pc"); then
 		fail "$prog does not build with pkg-config $pc"
 		echo "$failures failures" >&2
