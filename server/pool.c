@@ -169,7 +169,8 @@ pool_unref(struct pool *pool)
 		pool_mapping_unref(pool->mapping);
 	charge(pool, -(int64_t)pool->charged, false);
 	pool->owner->pools--;
-	close(pool->fd);
+	if (pool->fd >= 0)
+		close(pool->fd);
 	shm_client_unref(pool->owner);
 	free(pool);
 }
@@ -319,6 +320,16 @@ pool_resource_destroy(struct wl_resource *resource)
 	if (!pool)
 		return;
 	pool->resource = NULL;
+	/*
+	 * No buffer can be made from it any more: buffers keep their own
+	 * mappings, and only copy-tier buffers still read through the fd.
+	 */
+	if (pool->mapping) {
+		pool_mapping_unref(pool->mapping);
+		pool->mapping = NULL;
+		close(pool->fd);
+		pool->fd = -1;
+	}
 	pool_unref(pool);
 }
 

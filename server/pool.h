@@ -38,19 +38,20 @@ struct pool_mapping {
 
 /*
  * Referenced by its wl_shm_pool resource and by each buffer made from it.
- * The fd stays open for the pool's life: resize re-checks the file's size
- * with fstat, and copy-tier buffers read through it.
+ * The fd stays open while the resource lives (resize re-checks the file's
+ * size with fstat) and, in the copy tier, while buffers read through it.
  */
 struct pool {
 	int refcount;
 	struct shm_client *owner;
 	struct wl_resource *resource;	/* NULL once destroyed */
-	int fd;
+	int fd;		/* -1 once the resource is gone, unless copy tier */
 	int32_t size;
 	enum pool_tier tier;
 	bool read_only;
 	bool immutable;
-	struct pool_mapping *mapping;	/* NULL in the copy tier */
+	/* NULL in the copy tier and once the resource is gone */
+	struct pool_mapping *mapping;
 	uint64_t charged;		/* copy tier: bytes charged to owner */
 };
 
