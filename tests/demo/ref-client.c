@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * A deterministic client for the demo tests.  It draws fixed content,
+ * waits until the compositor reports the frame done (so the compositor
+ * has composited it), and then, with --signal-pid, sends SIGTERM to that
+ * process (the compositor) while still connected, so that the
+ * compositor's exit screenshot and statistics show exactly this state.
+ *
+ *   ref-client [--signal-pid PID] scene
+ *       a 160x120 toplevel with a pattern, an opaque subsurface below it
+ *       at (-12, -12) and a translucent one above it at (112, 84)
+ *   ref-client [--signal-pid PID] damage N
+ *       a 160x120 toplevel, then N commits that each change and damage
+ *       one 10x10 square
+ *   ref-client [--signal-pid PID] immutable N
+ *       a toplevel showing an immutable buffer, attached N more times,
+ *       and a subsurface showing the same buffer
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wayland-client.h>
+
+#include <sealshm/client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+#define WIDTH 160
+#define HEIGHT 120
+
+struct ref {
+	struct wl_display *display;
+	struct wl_compositor *compositor;
+	struct wl_subcompositor *subcompositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm_base;
+	struct wl_surface *surface;
+	struct sealshm_client_pool *pool;
+	bool configured;
+	bool frame_done;
+};
+
+static void __attribute__((noreturn)) fail(const char *what)
+{
+	fprintf(stderr, "ref-client: %s: %s\n", what, strerror(errno));
+	exit(EXIT_FAILURE);
+}
+
+static void
+handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {
+	.ping = handle_ping,
+};
+
+static void
+handle_global(void *data, struct wl_registry *registry, uint32_t name,
+	      const char *interface, uint32_t version)
+{
+	struct ref *r = data;
+
+	if (strcmp(interface, wl_compositor_interface.name) == 0) {
+		r->compositor = wl_registry_bind(registry, name,
+						 &wl_compositor_interface, 4);
+	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
+		r->subcompositor = wl_registry_bind(
+			registry, name, &wl_subcompositor_interface, 1);
+	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
+		r->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
+		r->wm_base = wl_registry_bind(registry, name,
+					      &xdg_wm_base_interface, 1);
+		xdg_wm_base_add_listener(r->wm_base, &wm_base_listener, r);
+	}
+}
+
+static void
+handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = handle_global,
+	.global_remove = handle_global_remove,
+};
+
+static void
+handle_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
+{
+	struct ref *r = data;
+
+	xdg_surface_ack_configure(xdg_surface, serial);
+	r->configured = true;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {
+	.configure = handle_configure,
+};
+
+static void
+handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
+{
+	struct ref *r = data;
+
+	wl_callback_destroy(callback);
+	r->frame_done = true;
+}
+
+static const struct wl_callback_listener frame_listener = {
+	.done = handle_frame_done,
+};
+
+/* Commit @p surface and wait until the compositor has composited it. */
+static void
+commit_and_wait(struct ref *r, struct wl_surface *surface)
+{
+	struct wl_callback *callback = wl_surface_frame(surface);
+
+	r->frame_done = false;
+	wl_callback_add_listener(callback, &frame_listener, r);
+	wl_surface_commit(surface);
+	while (!r->frame_done) {
+		if (wl_display_dispatch(r->display) < 0)
+			fail("waiting for a frame");
+	}
+}
+
+static void
+setup(struct ref *r)
+{
+	struct wl_registry *registry;
+	struct xdg_surface *xdg_surface;
+
+	r->display = wl_display_connect(NULL);
+	if (!r->display)
+		fail("connect");
+	registry = wl_display_get_registry(r->display);
+	wl_registry_add_listener(registry, &registry_listener, r);
+	if (wl_display_roundtrip(r->display) < 0)
+		fail("roundtrip");
+	if (!r->compositor || !r->subcompositor || !r->shm || !r->wm_base) {
+		errno = ENOENT;
+		fail("a global is missing");
+	}
+	r->pool = sealshm_client_pool_create(r->shm, 1 << 20);
+	if (!r->pool)
+		fail("pool");
+	r->surface = wl_compositor_create_surface(r->compositor);
+	xdg_surface = xdg_wm_base_get_xdg_surface(r->wm_base, r->surface);
+	xdg_surface_add_listener(xdg_surface, &xdg_surface_listener, r);
+	xdg_toplevel_set_title(xdg_surface_get_toplevel(xdg_surface),
+			       "ref-client");
+	wl_surface_commit(r->surface);
+	while (!r->configured) {
+		if (wl_display_dispatch(r->display) < 0)
+			fail("waiting for configure");
+	}
+}
+
+static struct sealshm_client_buffer *
+make_buffer(struct ref *r, int32_t width, int32_t height, uint32_t format)
+{
+	struct sealshm_client_buffer *buffer;
+
+	buffer = sealshm_client_pool_create_buffer(r->pool, width, height,
+						   format);
+	if (!buffer)
+		fail("buffer");
+	return buffer;
+}
+
+static uint32_t *
+pixels_of(struct sealshm_client_buffer *buffer, int32_t *stride)
+{
+	*stride = sealshm_client_buffer_get_stride(buffer) / 4;
+	return sealshm_client_buffer_get_data(buffer);
+}
+
+static void
+fill_pattern(struct sealshm_client_buffer *buffer)
+{
+	int32_t stride, x, y;
+	uint32_t *p = pixels_of(buffer, &stride);
+
+	for (y = 0; y < HEIGHT; y++) {
+		for (x = 0; x < WIDTH; x++) {
+			uint32_t r = (uint32_t)(x * 255 / (WIDTH - 1));
+			uint32_t g = (uint32_t)(y * 255 / (HEIGHT - 1));
+			uint32_t b = (x / 20 + y / 20) % 2 ? 0xc0 : 0x40;
+
+			p[y * stride + x] = 0xff000000 | r << 16 | g << 8 | b;
+		}
+	}
+}
+
+static void
+show(struct wl_surface *surface, struct sealshm_client_buffer *buffer)
+{
+	wl_surface_attach(surface, sealshm_client_buffer_get_wl_buffer(buffer),
+			  0, 0);
+	wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+}
+
+static void
+run_scene(struct ref *r)
+{
+	struct sealshm_client_buffer *main_buffer, *below_buffer, *above_buffer;
+	struct wl_surface *below, *above;
+	struct wl_subsurface *sub;
+	int32_t stride, x, y;
+	uint32_t *p;
+
+	main_buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
+	fill_pattern(main_buffer);
+
+	below = wl_compositor_create_surface(r->compositor);
+	sub = wl_subcompositor_get_subsurface(r->subcompositor, below,
+					      r->surface);
+	wl_subsurface_set_position(sub, -12, -12);
+	wl_subsurface_place_below(sub, r->surface);
+	below_buffer = make_buffer(r, 40, 40, WL_SHM_FORMAT_XRGB8888);
+	p = pixels_of(below_buffer, &stride);
+	for (y = 0; y < 40; y++)
+		for (x = 0; x < 40; x++)
+			p[y * stride + x] = 0xff20c040;
+	show(below, below_buffer);
+	wl_surface_commit(below);
+
+	above = wl_compositor_create_surface(r->compositor);
+	sub = wl_subcompositor_get_subsurface(r->subcompositor, above,
+					      r->surface);
+	wl_subsurface_set_position(sub, 112, 84);
+	above_buffer = make_buffer(r, 64, 48, WL_SHM_FORMAT_ARGB8888);
+	p = pixels_of(above_buffer, &stride);
+	for (y = 0; y < 48; y++) {
+		for (x = 0; x < 64; x++) {
+			/* premultiplied: half-transparent red, and an
+			 * opaque white band */
+			p[y * stride + x] =
+				y >= 20 && y < 28 ? 0xffffffff : 0x80800000;
+		}
+	}
+	show(above, above_buffer);
+	wl_surface_commit(above);
+
+	show(r->surface, main_buffer);
+	commit_and_wait(r, r->surface);
+}
+
+static void
+run_damage(struct ref *r, int count)
+{
+	struct sealshm_client_buffer *buffer;
+	int32_t stride, x, y, i, sx, sy;
+	uint32_t *p;
+
+	buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
+	fill_pattern(buffer);
+	show(r->surface, buffer);
+	commit_and_wait(r, r->surface);
+
+	p = pixels_of(buffer, &stride);
+	for (i = 0; i < count; i++) {
+		/* Squares that never overlap, so the damage adds up. */
+		sx = i * 10 % WIDTH;
+		sy = i * 10 / WIDTH * 10 % HEIGHT;
+		for (y = sy; y < sy + 10; y++)
+			for (x = sx; x < sx + 10; x++)
+				p[y * stride + x] = 0xffffffff;
+		wl_surface_attach(r->surface,
+				  sealshm_client_buffer_get_wl_buffer(buffer),
+				  0, 0);
+		wl_surface_damage_buffer(r->surface, sx, sy, 10, 10);
+		commit_and_wait(r, r->surface);
+	}
+}
+
+static void
+draw_checker(void *data, int32_t width, int32_t height, int32_t stride,
+	     uint32_t format, void *user_data)
+{
+	uint32_t *p = data;
+	int32_t x, y;
+
+	for (y = 0; y < height; y++)
+		for (x = 0; x < width; x++)
+			p[y * (stride / 4) + x] =
+				(x / 8 + y / 8) % 2 ? 0xff3060c0 : 0xffe0e0e0;
+}
+
+static void
+run_immutable(struct ref *r, int count)
+{
+	struct wl_surface *other;
+	struct wl_subsurface *sub;
+	struct wl_buffer *buffer;
+	int i;
+
+	buffer = sealshm_immutable_buffer_create_drawn(
+		r->shm, 96, 64, WL_SHM_FORMAT_XRGB8888, draw_checker, NULL);
+	if (!buffer)
+		fail("immutable buffer");
+
+	other = wl_compositor_create_surface(r->compositor);
+	sub = wl_subcompositor_get_subsurface(r->subcompositor, other,
+					      r->surface);
+	wl_subsurface_set_position(sub, 100, 0);
+	wl_surface_attach(other, buffer, 0, 0);
+	wl_surface_damage_buffer(other, 0, 0, 96, 64);
+	wl_surface_commit(other);
+	for (i = 0; i <= count; i++) {
+		wl_surface_attach(r->surface, buffer, 0, 0);
+		wl_surface_damage_buffer(r->surface, 0, 0, 96, 64);
+		commit_and_wait(r, r->surface);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ref r = { 0 };
+	long signal_pid = 0;
+	int arg = 1;
+
+	if (argc > 2 && strcmp(argv[1], "--signal-pid") == 0) {
+		signal_pid = strtol(argv[2], NULL, 10);
+		arg = 3;
+	}
+	if (arg >= argc) {
+		fprintf(stderr, "usage: ref-client [--signal-pid PID] "
+				"scene|damage N|immutable N\n");
+		return 2;
+	}
+	setup(&r);
+	if (strcmp(argv[arg], "scene") == 0)
+		run_scene(&r);
+	else if (strcmp(argv[arg], "damage") == 0 && arg + 1 < argc)
+		run_damage(&r, atoi(argv[arg + 1]));
+	else if (strcmp(argv[arg], "immutable") == 0 && arg + 1 < argc)
+		run_immutable(&r, atoi(argv[arg + 1]));
+	else
+		return 2;
+
+	if (signal_pid > 0) {
+		if (kill((pid_t)signal_pid, SIGTERM) < 0)
+			fail("kill");
+		/* Stay connected until the compositor is gone. */
+		while (wl_display_dispatch(r.display) >= 0)
+			;
+	}
+	return 0;
+}
