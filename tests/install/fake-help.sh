@@ -1,12 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# A program whose --help names an option its man page does not document:
-# check-help.py must reject it.
+# A --help for sealshm-demo-client(1), to show that check-help.py accepts
+# agreement and catches disagreement.  FAKE_HELP says which: "agree" matches
+# the man page, "extra-option" names an option the man page does not
+# document, "no-argument" drops the argument of --frames.
+case ${FAKE_HELP:-} in
+agree) ;;
+extra-option) extra="  --bogus        an option the man page does not know" ;;
+no-argument) frames="--frames  " ;;
+*) echo "fake-help.sh: set FAKE_HELP" >&2; exit 2 ;;
+esac
 cat <<HELP
-Usage: sealshm-demo-client [OPTIONS]
-  --frames N     stop after N frames
+Usage: sealshm-demo-client [OPTION...]
+  ${frames:---frames N}     stop after N frames
   --stats FILE   write statistics as JSON at exit
-  --bogus        an option the man page does not know
+${extra:-}
   --help         show this help
 HELP
