@@ -76,6 +76,23 @@ die_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/*
+ * libwayland reports each client it disconnects ("error in client
+ * communication"); the attack client makes hundreds of those, so they
+ * are shown with --verbose only.
+ */
+static void
+handle_wayland_log(const char *fmt, va_list args)
+{
+	fputs("sealshm-compositor: libwayland: ", stderr);
+	vfprintf(stderr, fmt, args);
+}
+
+static void
+discard_wayland_log(const char *fmt, va_list args)
+{
+}
+
 static bool
 parse_seconds(const char *arg, double *seconds)
 {
@@ -289,6 +306,9 @@ main(int argc, char *argv[])
 				  argv[optind]);
 		program = argv + optind;
 	}
+
+	wl_log_set_handler_server(options.verbose ? handle_wayland_log :
+						    discard_wayland_log);
 
 	/* The event loop receives these through a signalfd: block them
 	 * before any thread or child exists. */
