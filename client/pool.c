@@ -53,7 +53,7 @@ page_round(size_t size, size_t limit, size_t *out)
 {
 	size_t page = client_page_size();
 
-	if (size > limit || limit - size < page - 1)
+	if (size > SIZE_MAX - (page - 1))
 		return false;
 	*out = (size + page - 1) & ~(page - 1);
 	return *out <= limit;

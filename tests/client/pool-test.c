@@ -287,6 +287,15 @@ errors_client(void *data)
 	check(!sealshm_client_pool_create(c->shm, (size_t)INT32_MAX + 1) &&
 	      errno == EINVAL);
 	check(!sealshm_client_pool_create(c->shm, SIZE_MAX) && errno == EINVAL);
+	/* The largest pool: INT32_MAX rounded down to whole pages (its file
+	 * is sparse, so this costs no memory). */
+	pool = sealshm_client_pool_create(c->shm, max);
+	check_msg(pool, "a pool of %zu bytes: %s", max, strerror(errno));
+	check(sealshm_client_pool_get_size(pool) == max);
+	check(test_client_roundtrip_error(c, NULL) == 0);
+	sealshm_client_pool_destroy(pool);
+	check(!sealshm_client_pool_create(c->shm, max + 1) && errno == EINVAL);
+
 	pool = sealshm_client_pool_create(c->shm, 1);
 	check(pool);
 	check(!sealshm_client_pool_create_buffer(pool, 0, 10, ARGB) &&
