@@ -16,6 +16,10 @@
 
 #include <sealshm/server.h>
 
+/* Frames a timed loop runs before it starts counting, so first-touch page
+ * faults stay out of the rates. */
+#define BENCH_WARMUP_FRAMES 3
+
 enum backend {
 	BACKEND_SEALSHM,
 	BACKEND_LIBWAYLAND,
@@ -90,6 +94,9 @@ struct server_result {
 	uint64_t vm_hwm_kib;
 	/* median per commit: begin access .. end access (pixels read) */
 	double access_ns;
+	/* the server's CPU time per commit after the warm-up frames:
+	 * everything it did for a frame, not only the access */
+	double cpu_ns;
 	/* SERVER_COMPOSE: medians over commits */
 	double composite_gbps;
 	double memcpy_gbps;
@@ -134,6 +141,10 @@ proc_count_fds(void);
 
 uint64_t
 now_ns(void);
+
+/* CPU time of the calling process. */
+uint64_t
+cpu_ns(void);
 
 /* Median of @p n values (reorders @p v); 0 when n is 0. */
 double

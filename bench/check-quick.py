@@ -20,14 +20,16 @@ LINE = re.compile(r'^(?P<name>[a-z0-9x-]+): (?P<a>[a-z-]+) (?P<av>\S+) '
                   r'ratio (?P<r>\S+)$')
 EXPECTED = [
     'frame-loop-256x256', 'frame-loop-1920x1080', 'frame-loop-3840x2160',
-    'pool-churn-256x256',
+    'frame-loop-256x256-server-cpu', 'frame-loop-1920x1080-server-cpu',
+    'frame-loop-3840x2160-server-cpu',
+    'pool-churn-256x256', 'pool-churn-256x256-server-cpu',
     'resize-helper-time', 'resize-helper-mmaps', 'resize-helper-peak-rss',
     'resize-pool-per-buffer-time', 'resize-pool-per-buffer-mmaps',
     'resize-pool-per-buffer-peak-rss',
     'resize-memfd-per-size-time', 'resize-memfd-per-size-mmaps',
     'resize-memfd-per-size-peak-rss',
     'composition-1920x1080',
-    'copy-tier-1920x1080', 'copy-tier-1920x1080-server',
+    'copy-tier-1920x1080', 'copy-tier-1920x1080-server-cpu',
     'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
 ]
 QUICK_RESIZE_STEPS = 20

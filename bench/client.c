@@ -213,9 +213,6 @@ loop_done(const struct trial *trial, uint64_t frames, uint64_t start)
 	return frames > 0 && now_ns() - start >= trial->duration * 1e9;
 }
 
-/* Frames not counted, so first-touch page faults stay out of the rate. */
-#define WARMUP_FRAMES 3
-
 static void
 run_frame_loop(const struct trial *trial, struct conn *conn,
 	       struct client_result *result)
@@ -243,10 +240,10 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	close(fd);
 
 	for (frame = 0;; frame++) {
-		if (frame == WARMUP_FRAMES)
+		if (frame == BENCH_WARMUP_FRAMES)
 			start = now_ns();
-		if (frame >= WARMUP_FRAMES &&
-		    loop_done(trial, frame - WARMUP_FRAMES, start))
+		if (frame >= BENCH_WARMUP_FRAMES &&
+		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
 		buffer = &buffers[frame % 2];
 		while (buffer->busy)
@@ -256,7 +253,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 			trial->height);
 	}
 	result->elapsed_ns = now_ns() - start;
-	result->frames = frame - WARMUP_FRAMES;
+	result->frames = frame - BENCH_WARMUP_FRAMES;
 
 	for (i = 0; i < 2; i++)
 		wl_buffer_destroy(buffers[i].wl_buffer);
@@ -276,10 +273,10 @@ run_churn(const struct trial *trial, struct conn *conn,
 	fd = create_memfd(ALLOC_SEALED, size);
 	buffer.data = map_fd(fd, size);
 	for (frame = 0;; frame++) {
-		if (frame == WARMUP_FRAMES)
+		if (frame == BENCH_WARMUP_FRAMES)
 			start = now_ns();
-		if (frame >= WARMUP_FRAMES &&
-		    loop_done(trial, frame - WARMUP_FRAMES, start))
+		if (frame >= BENCH_WARMUP_FRAMES &&
+		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
 		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
 		buffer.wl_buffer = create_buffer(conn, pool, 0, trial->width,
@@ -293,7 +290,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 		wl_buffer_destroy(buffer.wl_buffer);
 	}
 	result->elapsed_ns = now_ns() - start;
-	result->frames = frame - WARMUP_FRAMES;
+	result->frames = frame - BENCH_WARMUP_FRAMES;
 	munmap(buffer.data, size);
 	close(fd);
 }

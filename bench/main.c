@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <pixman.h>
+#include <sched.h>
 #include <wayland-version.h>
 
 #include "bench.h"
@@ -53,6 +54,8 @@ struct goal {
 
 struct config {
 	bool quick;
+	/* the CPU every trial's processes run on, -1 for anywhere */
+	int cpu;
 	int trials;
 	double duration;
 	int resize_steps;
@@ -349,7 +352,7 @@ bench_frame_loop(const struct config *cfg)
 	};
 	struct client_result cres;
 	struct server_result sres;
-	struct metric *fps, *access;
+	struct metric *fps, *cpu, *access;
 	char name[64];
 	size_t s;
 	int t, k;
@@ -359,7 +362,12 @@ bench_frame_loop(const struct config *cfg)
 			 sizes[s][1]);
 		fps = metric_add(name, "fps", true, true, "sealshm",
 				 "libwayland");
-		strcat(name, "-server");
+		snprintf(name, sizeof(name), "frame-loop-%dx%d-server-cpu",
+			 sizes[s][0], sizes[s][1]);
+		cpu = metric_add(name, "us/frame", false, true, "sealshm",
+				 "libwayland");
+		snprintf(name, sizeof(name), "frame-loop-%dx%d-server-access",
+			 sizes[s][0], sizes[s][1]);
 		access = metric_add(name, "us/commit", false, false,
 				    "sealshm", "libwayland");
 		for (t = 0; t < cfg->trials; t++) {
@@ -378,10 +386,12 @@ bench_frame_loop(const struct config *cfg)
 				run_or_die(&trial, &cres, &sres, fps->name);
 				sample(fps, a,
 				       cres.frames / seconds(cres.elapsed_ns));
+				sample(cpu, a, sres.cpu_ns / 1e3);
 				sample(access, a, sres.access_ns / 1e3);
 			}
 		}
 		metric_print(fps);
+		metric_print(cpu);
 	}
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		snprintf(name, sizeof(name), "frame-loop-%dx%d", sizes[s][0],
@@ -398,13 +408,15 @@ bench_churn(const struct config *cfg)
 {
 	struct client_result cres;
 	struct server_result sres;
-	struct metric *rate, *access;
+	struct metric *rate, *cpu, *access;
 	int t, k;
 
 	rate = metric_add("pool-churn-256x256", "cycles/s", true, true,
 			  "sealshm", "libwayland");
-	access = metric_add("pool-churn-256x256-server", "us/commit", false,
-			    false, "sealshm", "libwayland");
+	cpu = metric_add("pool-churn-256x256-server-cpu", "us/cycle", false,
+			 true, "sealshm", "libwayland");
+	access = metric_add("pool-churn-256x256-server-access", "us/commit",
+			    false, false, "sealshm", "libwayland");
 	for (t = 0; t < cfg->trials; t++) {
 		for (k = 0; k < 2; k++) {
 			struct trial trial = {
@@ -420,10 +432,12 @@ bench_churn(const struct config *cfg)
 
 			run_or_die(&trial, &cres, &sres, rate->name);
 			sample(rate, a, cres.frames / seconds(cres.elapsed_ns));
+			sample(cpu, a, sres.cpu_ns / 1e3);
 			sample(access, a, sres.access_ns / 1e3);
 		}
 	}
 	metric_print(rate);
+	metric_print(cpu);
 	goal_add(metric_ratio(rate) >= 1.0, "pool churn ratio >= 1.0",
 		 "ratio %.3f", metric_ratio(rate));
 }
@@ -545,13 +559,15 @@ bench_copy_tier(const struct config *cfg)
 {
 	struct client_result cres;
 	struct server_result sres;
-	struct metric *frame, *access;
+	struct metric *frame, *cpu, *access;
 	int t, k;
 
 	frame = metric_add("copy-tier-1920x1080", "ms/frame", false, true,
 			   "sealshm-copy", "sealshm-strict");
-	access = metric_add("copy-tier-1920x1080-server", "ms/commit", false,
-			    true, "sealshm-copy", "sealshm-strict");
+	cpu = metric_add("copy-tier-1920x1080-server-cpu", "ms/frame", false,
+			 true, "sealshm-copy", "sealshm-strict");
+	access = metric_add("copy-tier-1920x1080-server-access", "ms/commit",
+			    false, false, "sealshm-copy", "sealshm-strict");
 	for (t = 0; t < cfg->trials; t++) {
 		for (k = 0; k < 2; k++) {
 			bool copy = (t + k) % 2 == 0;
@@ -579,11 +595,12 @@ bench_copy_tier(const struct config *cfg)
 			}
 			sample(frame, copy,
 			       seconds(cres.elapsed_ns) * 1e3 / cres.frames);
+			sample(cpu, copy, sres.cpu_ns / 1e6);
 			sample(access, copy, sres.access_ns / 1e6);
 		}
 	}
 	metric_print(frame);
-	metric_print(access);
+	metric_print(cpu);
 	goal_add(metric_median(frame, true) <=
 			 1.5 * metric_median(frame, false),
 		 "copy tier <= 1.5x mapped per frame", "%.2fx",
@@ -736,8 +753,8 @@ write_json(const char *path, const struct config *cfg, int argc,
 					 "%s%s", i ? " " : "", argv[i]);
 		json_string(f, cmd);
 	}
-	fprintf(f, ",\n  \"quick\": %s,\n  \"trials\": %d,\n",
-		cfg->quick ? "true" : "false", cfg->trials);
+	fprintf(f, ",\n  \"quick\": %s,\n  \"cpu\": %d,\n",
+		cfg->quick ? "true" : "false", cfg->cpu);
 	fputs("  \"workloads\": [\n", f);
 	for (i = 0; i < metric_count; i++) {
 		const struct metric *m = &metrics[i];
@@ -789,12 +806,15 @@ usage(FILE *f)
 
 	fprintf(f,
 		"usage: sealshm-bench [--quick] [--trials N] [--json FILE]\n"
-		"                     [--workload NAME[,NAME...]]...\n"
+		"                     [--cpu N] [--workload NAME[,NAME...]]...\n"
 		"Compares libsealshm-server with libwayland's wl_shm.\n"
 		"  --quick      a few seconds in total: proves the bench works,\n"
 		"               the numbers mean little\n"
-		"  --trials N   trials per side (default 5, resize and scale 3)\n"
+		"  --trials N   trials per side (default 11; resize and scale 3,\n"
+		"               composition 5)\n"
 		"  --json FILE  also write every sample to FILE\n"
+		"  --cpu N      run server and client on CPU N (default: the\n"
+		"               last one); -1 lets the scheduler place them\n"
 		"  --workload   run only these (default all):");
 	for (i = 0; i < WORKLOAD_COUNT; i++)
 		fprintf(f, " %s", workload_names[i]);
@@ -833,6 +853,7 @@ main(int argc, char **argv)
 		{ "trials", required_argument, NULL, 't' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "workload", required_argument, NULL, 'w' },
+		{ "cpu", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -842,11 +863,13 @@ main(int argc, char **argv)
 	};
 	bool selected[WORKLOAD_COUNT] = { false }, any = false;
 	const char *json = NULL;
-	struct config cfg = { 0 }, run_cfg;
+	struct config cfg = { .cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1 },
+		      run_cfg;
+	cpu_set_t cpus;
 	int opt, trials = 0, i;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "qt:j:w:h", options, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "qt:j:w:c:h", options, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'q':
@@ -869,6 +892,14 @@ main(int argc, char **argv)
 				return EXIT_FAILURE;
 			any = true;
 			break;
+		case 'c':
+			cfg.cpu = (int)strtol(optarg, &end, 10);
+			if (*end || cfg.cpu < -1 || cfg.cpu >= CPU_SETSIZE) {
+				fprintf(stderr, "bench: bad --cpu '%s'\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -885,6 +916,24 @@ main(int argc, char **argv)
 	/* A dead child must not kill the bench on its next write. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Server and client take turns (every frame waits for the frame
+	 * callback), so on one CPU a trial measures the CPU time a frame
+	 * costs both sides.  Left to the scheduler, the same trial swings by
+	 * a factor of four with where the two land and how long cross-CPU
+	 * wake-ups take, which drowns the difference between the servers.
+	 * The children inherit the affinity.
+	 */
+	if (cfg.cpu >= 0) {
+		CPU_ZERO(&cpus);
+		CPU_SET(cfg.cpu, &cpus);
+		if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0) {
+			fprintf(stderr, "bench: cannot run on CPU %d: %s\n",
+				cfg.cpu, strerror(errno));
+			return EXIT_FAILURE;
+		}
+	}
+
 	if (cfg.quick) {
 		cfg.trials = 1;
 		cfg.duration = 0.05;
@@ -894,8 +943,10 @@ main(int argc, char **argv)
 		cfg.scale_clients = 10;
 		cfg.compose_frames = 5;
 	} else {
-		cfg.trials = 5;
-		cfg.duration = 0.5;
+		/* Many short trials interleave the two sides finely, so a
+		 * burst of load elsewhere hits both alike. */
+		cfg.trials = 11;
+		cfg.duration = 0.15;
 		cfg.resize_steps = 500;
 		cfg.resize_width = 3840;
 		cfg.resize_height = 2160;
@@ -911,6 +962,8 @@ main(int argc, char **argv)
 		if (!cfg.quick && (run[i] == bench_resize ||
 				   run[i] == bench_scale))
 			run_cfg.trials = 3;
+		if (!cfg.quick && run[i] == bench_composition)
+			run_cfg.trials = 5;
 		if (trials)
 			run_cfg.trials = trials;
 		run[i](&run_cfg);
@@ -920,8 +973,6 @@ main(int argc, char **argv)
 		printf("goal %s: %s (%s)\n", goals[i].text,
 		       goals[i].met ? "met" : "MISSED", goals[i].detail);
 	}
-	if (trials)
-		cfg.trials = trials;
 	if (json && write_json(json, &cfg, argc, argv) < 0)
 		return EXIT_FAILURE;
 	return EXIT_SUCCESS;

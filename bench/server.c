@@ -66,6 +66,8 @@ struct server {
 	int clients_live;
 	struct client_link *clients;
 	uint64_t commits;
+	/* CPU time at the first counted commit and at the latest one */
+	uint64_t cpu_first, cpu_last;
 	uint64_t scale_target;
 	pixman_image_t *output;
 	struct samples access_ns, composite_gbps, memcpy_gbps;
@@ -441,6 +443,10 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 		server->commits++;
 		if (server->commits == server->scale_target)
 			measure_scale(server);
+		if (server->commits == BENCH_WARMUP_FRAMES)
+			server->cpu_first = cpu_ns();
+		else if (server->commits > BENCH_WARMUP_FRAMES)
+			server->cpu_last = cpu_ns();
 	}
 	wl_resource_for_each_safe(callback, tmp, &surface->frames) {
 		wl_callback_send_done(callback, msec);
@@ -635,6 +641,9 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 	result->map_calls_counted = map_count_get();
 	result->vm_hwm_kib = proc_status_kib("VmHWM");
 	result->access_ns = median(server.access_ns.v, server.access_ns.len);
+	if (server.commits > BENCH_WARMUP_FRAMES)
+		result->cpu_ns = (double)(server.cpu_last - server.cpu_first) /
+				 (server.commits - BENCH_WARMUP_FRAMES);
 	result->composite_gbps =
 		median(server.composite_gbps.v, server.composite_gbps.len);
 	result->memcpy_gbps =
