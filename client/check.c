@@ -3,6 +3,7 @@
  * Copyright © 2026 the sealshm authors
  */
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -25,7 +26,7 @@ sealshm_client_check_fd(int fd, uint64_t size, const char **reason)
 {
 	enum shm_fs_kind kind;
 	struct stat st;
-	int seals;
+	int flags, seals;
 
 	if (fstat(fd, &st) < 0)
 		return refuse(reason, "fstat failed: the fd is not open; pass "
@@ -35,6 +36,11 @@ sealshm_client_check_fd(int fd, uint64_t size, const char **reason)
 			      "not a regular file (pipe, socket, "
 			      "device or directory): create the pool fd "
 			      "with memfd_create(..., MFD_ALLOW_SEALING)");
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
+		return refuse(reason,
+			      "the fd cannot be read (opened O_PATH or "
+			      "write-only): send an O_RDWR (or O_RDONLY) fd");
 	seals = shm_file_get_seals(fd);
 	if (shm_file_get_fs_kind(fd, &kind) < 0)
 		return refuse(reason, "fstatfs failed on the fd: create the "

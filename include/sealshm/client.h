@@ -260,7 +260,8 @@ sealshm_swapchain_get_stats(struct sealshm_swapchain *swapchain,
 
 /**
  * Would a sealshm server in its strict policy accept @p fd as a pool of
- * @p size bytes?  Checks, in the server's order: a regular file, on shmem
+ * @p size bytes?  Checks, in the server's order: a readable regular file
+ * (not O_PATH or write-only), on shmem
  * (tmpfs or memfd, not hugetlbfs), sealed F_SEAL_SHRINK, 0 < size <=
  * INT32_MAX, at least @p size bytes long.  Usable by tests and by
  * applications in debug builds; it changes nothing about the fd.

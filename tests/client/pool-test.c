@@ -424,3 +424,149 @@ TEST(check_fd_refuses_what_strict_refuses)
 		close(fd);
 	}
 }
+
+/* The self-check and the real server agree, fd by fd. */
+enum fd_case {
+	FD_POOL,
+	FD_SEALED,
+	FD_WRITE_SEALED,
+	FD_READ_ONLY,
+	FD_WRITE_ONLY,
+	FD_UNSEALED,
+	FD_NO_SEALING,
+	FD_SHM_OPEN,
+	FD_DISK,
+	FD_TOO_SMALL,
+	FD_PIPE,
+	FD_HUGETLB,
+	FD_CASES,
+};
+
+static const bool fd_case_accepted[FD_CASES] = {
+	[FD_POOL] = true,
+	[FD_SEALED] = true,
+	[FD_WRITE_SEALED] = true,
+	[FD_READ_ONLY] = true,
+};
+
+static int
+reopen(int fd, int flags)
+{
+	char path[64];
+	int fd2;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fd2 = open(path, flags | O_CLOEXEC);
+	check(fd2 >= 0);
+	close(fd);
+	return fd2;
+}
+
+static int
+make_case_fd(enum fd_case which, struct test_client *c,
+	     struct sealshm_client_pool **pool)
+{
+	char path[] = "/tmp/sealshm-agree-XXXXXX";
+	int fd, pipefd[2];
+
+	switch (which) {
+	case FD_POOL:
+		*pool = sealshm_client_pool_create(c->shm, 4096);
+		check(*pool);
+		return dup(sealshm_client_pool_get_fd(*pool));
+	case FD_SEALED:
+		return sealable(4096, F_SEAL_SHRINK);
+	case FD_WRITE_SEALED:
+		return sealable(4096, F_SEAL_SHRINK | F_SEAL_WRITE);
+	case FD_READ_ONLY:
+		return reopen(sealable(4096, F_SEAL_SHRINK), O_RDONLY);
+	case FD_WRITE_ONLY:
+		return reopen(sealable(4096, F_SEAL_SHRINK), O_WRONLY);
+	case FD_UNSEALED:
+		return sealable(4096, 0);
+	case FD_NO_SEALING:
+		fd = memfd_create("nosealing", MFD_CLOEXEC);
+		check(fd >= 0 && ftruncate(fd, 4096) == 0);
+		return fd;
+	case FD_SHM_OPEN:
+		fd = shm_open("/sealshm-client-agree", O_RDWR | O_CREAT, 0600);
+		check(fd >= 0);
+		shm_unlink("/sealshm-client-agree");
+		check(ftruncate(fd, 4096) == 0);
+		return fd;
+	case FD_DISK:
+		fd = mkstemp(path);
+		check(fd >= 0);
+		unlink(path);
+		check(ftruncate(fd, 4096) == 0);
+		return fd;
+	case FD_TOO_SMALL:
+		return sealable(4095, F_SEAL_SHRINK);
+	case FD_PIPE:
+		check(pipe2(pipefd, O_CLOEXEC) == 0);
+		close(pipefd[1]);
+		return pipefd[0];
+	case FD_HUGETLB:
+		return memfd_create("huge", MFD_CLOEXEC | MFD_HUGETLB |
+					    MFD_ALLOW_SEALING);
+	case FD_CASES:
+		break;
+	}
+	return -1;
+}
+
+static void
+agree_client(void *data)
+{
+	enum fd_case which = (enum fd_case)(intptr_t)data;
+	struct sealshm_client_pool *pool = NULL;
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *wl_pool;
+	const char *reason = "";
+	bool verdict;
+	int fd, err;
+
+	fd = make_case_fd(which, c, &pool);
+	if (fd < 0) {
+		/* no hugetlbfs here: nothing to compare */
+		check(which == FD_HUGETLB);
+		test_client_destroy(c);
+		return;
+	}
+	verdict = sealshm_client_check_fd(fd, 4096, &reason);
+	check_msg(verdict == fd_case_accepted[which],
+		  "case %d: self-check says %d (%s)", which, verdict, reason);
+	wl_pool = wl_shm_create_pool(c->shm, fd, 4096);
+	close(fd);
+	err = test_client_roundtrip_error(c, NULL);
+	check_msg((err == 0) == verdict,
+		  "case %d: the server %s, the self-check %s (%s)", which,
+		  err ? "refused" : "accepted", verdict ? "accepts" : "refuses",
+		  reason);
+	wl_shm_pool_destroy(wl_pool);
+	if (!err)
+		check(test_client_roundtrip_error(c, NULL) == 0);
+	if (pool)
+		sealshm_client_pool_destroy(pool);
+	test_client_destroy(c);
+}
+
+TEST(check_fd_agrees_with_the_server)
+{
+	struct sealshm_stats st;
+	struct sealshm *shm;
+	struct test_display *d = server_start(&shm, NULL, NULL, NULL);
+	int refused = 0;
+
+	for (int i = 0; i < FD_CASES; i++) {
+		test_display_spawn(d, agree_client, (void *)(intptr_t)i);
+		refused += !fd_case_accepted[i];
+	}
+	check(test_display_run(d) == 0);
+	sealshm_get_stats(shm, &st);
+	/* Every refusal came from the server, not from a crash (hugetlbfs
+	 * may be missing). */
+	check_msg(st.pools_rejected >= (uint64_t)refused - 1,
+		  "%llu rejected", (unsigned long long)st.pools_rejected);
+	test_display_destroy(d);
+}
