@@ -3,10 +3,12 @@
  * Copyright © 2026 the sealshm authors
  *
  * png-diff A.png B.png: print how many pixels of two same-sized PNGs
- * differ, and the bounding box of the difference, as
- * "differing=N box=X,Y WxH".  The real-client tests compare a screenshot
- * with a client against one of the bare background, so they need not know
- * what the compositor's background looks like.
+ * differ, how many of those are vivid in B (strongly coloured: channels
+ * far apart, which no grey or dark window background is), and the
+ * bounding box of the difference, as "differing=N vivid=N box=X,Y WxH".
+ * The real-client tests compare a screenshot with a client against one of
+ * the bare background, so they need not know what the compositor's
+ * background looks like.
  */
 
 #include <stdint.h>
@@ -42,13 +44,26 @@ load(const char *path, png_image *image)
 	return pixels;
 }
 
+/* Largest minus smallest of the three colour channels. */
+static uint32_t
+spread(uint32_t pixel)
+{
+	uint32_t b = pixel & 0xff, g = (pixel >> 8) & 0xff;
+	uint32_t r = (pixel >> 16) & 0xff;
+	uint32_t lo = b < g ? b : g, hi = b > g ? b : g;
+
+	lo = r < lo ? r : lo;
+	hi = r > hi ? r : hi;
+	return hi - lo;
+}
+
 int
 main(int argc, char *argv[])
 {
 	png_image a, b;
 	uint32_t *pa, *pb;
 	uint32_t x, y, x0, y0, x1, y1;
-	uint64_t differing = 0;
+	uint64_t differing = 0, vivid = 0;
 	int ret = 2;
 
 	if (argc != 3) {
@@ -77,6 +92,8 @@ main(int argc, char *argv[])
 			if (pa[i] == pb[i])
 				continue;
 			differing++;
+			if (spread(pb[i]) >= 96)
+				vivid++;
 			if (x < x0)
 				x0 = x;
 			if (y < y0)
@@ -89,8 +106,9 @@ main(int argc, char *argv[])
 	}
 	if (differing == 0)
 		x0 = y0 = 0;
-	printf("differing=%llu box=%u,%u %ux%u\n",
-	       (unsigned long long)differing, x0, y0, x1 - x0, y1 - y0);
+	printf("differing=%llu vivid=%llu box=%u,%u %ux%u\n",
+	       (unsigned long long)differing, (unsigned long long)vivid, x0,
+	       y0, x1 - x0, y1 - y0);
 	ret = 0;
 
 out_b:

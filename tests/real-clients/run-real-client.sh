@@ -1,15 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# run-real-client.sh COMPOSITOR PNG_DIFF OUTDIR NAME POLICY MIN_PIXELS
-#                    SECONDS PROGRAM [ARGS...]
+# run-real-client.sh COMPOSITOR PNG_DIFF OUTDIR NAME POLICY TIER
+#                    MIN_PIXELS MIN_VIVID SECONDS PROGRAM [ARGS...]
 #
 # Run an unmodified third-party client (PROGRAM) inside sealshm-compositor
 # (headless, --policy POLICY) for SECONDS, and pass when
-#  - the compositor exits cleanly (status 0) and reports no protocol
-#    error and at least one accepted pool, and
+#  - the compositor exits cleanly (status 0), reports no protocol error,
+#    and accepted at least one pool through TIER (sealed: sealed by the
+#    client; sealed_by_server: the seal tier sealed it; copied: the copy
+#    tier), which shows the client needs what the policy adds, and
 #  - its final screenshot differs from a screenshot of the bare background
-#    in at least MIN_PIXELS pixels (the client's window was composited).
+#    in at least MIN_PIXELS pixels, MIN_VIVID of them strongly coloured
+#    (the client's window and its content were composited).
 # Screenshots and stats stay in OUTDIR/NAME-*.  Exits 77 with the reason
 # when PROGRAM is not installed.
 set -u
@@ -19,9 +22,11 @@ png_diff=$2
 outdir=$3
 name=$4
 policy=$5
-min_pixels=$6
-seconds=$7
-shift 7
+tier=$6
+min_pixels=$7
+min_vivid=$8
+seconds=$9
+shift 9
 program=$1
 
 if ! command -v "$program" >/dev/null 2>&1; then
@@ -74,11 +79,11 @@ if [ ! -f "$stats" ]; then
 	echo "FAIL: no stats written" >&2
 	fail=1
 else
-	accepted=$(json_num pools_accepted)
+	accepted=$(json_num "$tier")
 	errors=$(json_num protocol_errors)
 	if [ -z "$accepted" ] || [ "$accepted" -eq 0 ]; then
-		echo "FAIL: no wl_shm pool was accepted under --policy" \
-		     "$policy" >&2
+		echo "FAIL: no wl_shm pool was accepted as '$tier' under" \
+		     "--policy $policy" >&2
 		fail=1
 	fi
 	if [ -z "$errors" ] || [ "$errors" -ne 0 ]; then
@@ -94,9 +99,11 @@ fi
 result=$("$png_diff" "$bg" "$shot") || exit 1
 echo "screenshot against background: $result"
 differing=$(echo "$result" | sed -n 's/^differing=\([0-9]*\) .*/\1/p')
-if [ "$differing" -lt "$min_pixels" ]; then
-	echo "FAIL: only $differing pixels differ from the background," \
-	     "expected at least $min_pixels: $program did not render" >&2
+vivid=$(echo "$result" | sed -n 's/.* vivid=\([0-9]*\) .*/\1/p')
+if [ "$differing" -lt "$min_pixels" ] || [ "$vivid" -lt "$min_vivid" ]; then
+	echo "FAIL: $differing pixels ($vivid vivid) differ from the" \
+	     "background, expected at least $min_pixels ($min_vivid vivid):" \
+	     "$program did not render" >&2
 	fail=1
 fi
 exit $fail
