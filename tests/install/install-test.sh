@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# install-test.sh SOURCE_ROOT CC...: configure the source tree with a
-# temporary --prefix, build and install it there, check what was installed,
-# then build mini-compositor.c and mini-client.c with nothing but
+# install-test.sh SOURCE_ROOT BUILD_ROOT CC...: configure the source tree
+# with a temporary --prefix, build and install it there, check what was
+# installed (and what BUILD_ROOT, the build under test, would install), then
+# build mini-compositor.c and mini-client.c with nothing but
 # `cc $(pkg-config --cflags --libs sealshm-server|sealshm-client)` against
 # that prefix and run the client against the compositor.
 #
@@ -16,7 +17,8 @@
 set -eu
 
 src=$(cd "$1" && pwd)
-shift
+build_under_test=$2
+shift 2
 # The C compiler command of the build under test (maybe "ccache cc").
 cc=$*
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,9 +85,6 @@ for lib in server client; do
 			fail "installed libsealshm-$lib's soname or versions"
 	fi
 done
-extra=$(ls "$prefix/include/sealshm" | grep -v -x -e server.h -e client.h ||
-	true)
-[ -z "$extra" ] || fail "private headers installed: $extra"
 
 # Every program the build defines must be installed, with its man page
 # when scdoc is there.
@@ -105,6 +104,56 @@ for name in sealshm-compositor sealshm-demo-client sealshm-fuzz-truncate; do
 			fail "share/man/man1/$name.1 is not installed"
 	fi
 done
+
+# And nothing else: no static helper library, private header or test
+# program, neither here nor in the install plan of the build under test,
+# which has the tests enabled.
+rel_libdir=${libdir#"$prefix"/}
+expected=$({
+	for lib in server client; do
+		echo "include/sealshm/$lib.h"
+		echo "$rel_libdir/pkgconfig/sealshm-$lib.pc"
+		for suffix in "" .0 .0.1.0; do
+			echo "$rel_libdir/libsealshm-$lib.so$suffix"
+		done
+	done
+	for name in sealshm-compositor sealshm-demo-client \
+		sealshm-fuzz-truncate; do
+		echo "bin/$name"
+		if command -v scdoc >/dev/null 2>&1; then
+			echo "share/man/man1/$name.1"
+		fi
+	done
+	} | LC_ALL=C sort)
+installed=$(cd "$prefix" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort)
+if [ "$installed" != "$expected" ]; then
+	echo "expected in the prefix:" >&2
+	echo "$expected" | sed 's/^/  /' >&2
+	echo "found:" >&2
+	echo "$installed" | sed 's/^/  /' >&2
+	fail "the installed files are not exactly the expected ones"
+fi
+# The build under test may leave out the programs (-Ddemo=false) or the
+# man pages (-Dman-pages=disabled); nothing may be there that is not here.
+if ! echo "$expected" | python3 -c '
+import json, os, sys
+info = os.path.join(sys.argv[1], "meson-info")
+with open(os.path.join(info, "intro-buildoptions.json")) as f:
+    options = {o["name"]: o["value"] for o in json.load(f)}
+with open(os.path.join(info, "intro-installed.json")) as f:
+    planned = sorted(os.path.basename(p) for p in json.load(f).values())
+expected = []
+for path in sys.stdin.read().split():
+    if path.startswith(("bin/", "share/man/")) and not options["demo"]:
+        continue
+    if path.startswith("share/man/") and options["man-pages"] == "disabled":
+        continue
+    expected.append(os.path.basename(path))
+if planned != sorted(expected):
+    print(sys.argv[1], "would install", planned, "expected", sorted(expected))
+    sys.exit(1)' "$build_under_test"; then
+	fail "the build under test installs other files than expected"
+fi
 
 step "build against the installed pkg-config files only"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
