@@ -57,7 +57,7 @@ struct sealshm_client_buffer {
 	int age;
 };
 
-/** Page size, cached. */
+/** The page size. */
 size_t
 client_page_size(void);
 

@@ -30,14 +30,11 @@
 size_t
 client_page_size(void)
 {
-	static size_t page;
+	/* Not cached: sysconf reads the auxiliary vector, and a static
+	 * cache would race between threads using different pools. */
+	long page = sysconf(_SC_PAGESIZE);
 
-	if (!page) {
-		long p = sysconf(_SC_PAGESIZE);
-
-		page = p > 0 ? (size_t)p : 4096;
-	}
-	return page;
+	return page > 0 ? (size_t)page : 4096;
 }
 
 /* The largest pool: INT32_MAX rounded down to whole pages. */

@@ -295,7 +295,8 @@ typedef void (*sealshm_draw_func_t)(void *pixels, int32_t width,
  * The caller owns the result: wl_buffer_destroy() it.  It may be attached
  * any number of times and to several surfaces at once.
  * @return NULL with errno set (EINVAL: bad geometry, format or stride;
- * EOVERFLOW; ENOSYS: no memfd sealing; ENOMEM).
+ * EOVERFLOW; ENOSYS: no memfd sealing; ENOTRECOVERABLE: the kernel
+ * reports other seals than the ones added; ENOMEM or ENOSPC).
  */
 struct wl_buffer *
 sealshm_immutable_buffer_create(struct wl_shm *shm, int32_t width,
