@@ -43,12 +43,17 @@ expect_buffer_error(const char *what, uint32_t format, int32_t offset,
 	const struct wl_interface *iface = NULL;
 	int err;
 
+	struct wl_buffer *buffer;
+
 	close(fd);
-	wl_shm_pool_create_buffer(pool, offset, width, height, stride, format);
+	buffer = wl_shm_pool_create_buffer(pool, offset, width, height, stride,
+					   format);
 	err = test_client_roundtrip_error(c, &iface);
 	check_msg(err == code && iface == &wl_shm_pool_interface,
 		  "format 0x%08x, %s: error %d on %s, expected %d", format,
 		  what, err, iface ? iface->name : "nothing", code);
+	wl_proxy_destroy((struct wl_proxy *)buffer);
+	wl_proxy_destroy((struct wl_proxy *)pool);
 	test_client_destroy(c);
 }
 
@@ -287,7 +292,7 @@ check_format_commit(struct wl_resource *surface, struct wl_resource *resource,
 		    void *data)
 {
 	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
-	uint32_t *seen = data, out[PIX_W * PIX_H];
+	uint32_t *seen = data, out[PIX_W * PIX_H] = { 0 };
 	const struct format_info *info;
 	pixman_image_t *dst;
 
@@ -509,7 +514,8 @@ client_stable(void *data)
 		wl_buffer_destroy(buffers[i]);
 	wl_shm_pool_destroy(pool);
 	close(fd);
-	/* Leaves without cleaning up the surface: the server copes. */
+	/* Leaves the surface to the disconnect: the server copes. */
+	wl_proxy_destroy((struct wl_proxy *)surface);
 	test_client_destroy(c);
 }
 
@@ -609,11 +615,12 @@ read_commit(struct wl_resource *surface, struct wl_resource *resource,
 
 TEST(sigbus_disposition_stays_default)
 {
-	struct sigaction sa;
+	struct sigaction sa = { .sa_handler = SIG_DFL };
 	int commits = 0;
 
-	check(sigaction(SIGBUS, NULL, &sa) == 0);
-	check(sa.sa_handler == SIG_DFL);
+	/* Sanitizers install their own handler: start from the default. */
+	sigemptyset(&sa.sa_mask);
+	check(sigaction(SIGBUS, &sa, NULL) == 0);
 	fx = fixture_create(NULL, read_commit, &commits);
 	test_display_spawn(fx->d, client_one_buffer, NULL);
 	test_display_spawn(fx->d, client_one_buffer, NULL);

@@ -209,11 +209,12 @@ client_send_pool(void *data)
 	struct test_client *c = test_client_connect();
 	const struct wl_interface *iface = NULL;
 	int fd = rc->make_fd();
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, rc->size);
 
-	wl_shm_create_pool(c->shm, fd, rc->size);
 	close(fd);
 	check(test_client_roundtrip_error(c, &iface) == (int)rc->error);
 	check(iface == &wl_shm_interface);
+	wl_proxy_destroy((struct wl_proxy *)pool);
 	test_client_destroy(c);
 }
 
@@ -564,6 +565,7 @@ client_resize(void *data)
 	check(test_client_roundtrip_error(c, NULL) == 0);
 	wl_shm_pool_resize(pool, rc->new_size);
 	client_expect_error(c, &wl_shm_pool_interface, (int)rc->error);
+	wl_proxy_destroy((struct wl_proxy *)pool);
 	test_client_destroy(c);
 }
 
@@ -752,6 +754,9 @@ client_attack(void *data)
 	wl_surface_destroy(bs);
 	close(bfd);
 	close(afd);
+	wl_proxy_destroy((struct wl_proxy *)abuf);
+	wl_proxy_destroy((struct wl_proxy *)apool);
+	wl_proxy_destroy((struct wl_proxy *)as);
 	test_client_destroy(attacker);
 	test_client_destroy(bystander);
 }
@@ -818,10 +823,13 @@ client_limits(void *data)
 	check(test_client_roundtrip_error(greedy, NULL) == 0);
 
 	fd = make_sealed_memfd((uint64_t)lc->pool_size);
-	wl_shm_create_pool(greedy->shm, fd, lc->pool_size);
+	pools[lc->pools_allowed] = wl_shm_create_pool(greedy->shm, fd,
+						      lc->pool_size);
 	close(fd);
 	client_expect_error(greedy, &wl_shm_interface,
 			    WL_SHM_ERROR_INVALID_FD);
+	for (int i = 0; i <= lc->pools_allowed; i++)
+		wl_proxy_destroy((struct wl_proxy *)pools[i]);
 
 	obuf = wl_shm_pool_create_buffer(opool, 0, 16, 16, 64,
 					 WL_SHM_FORMAT_ARGB8888);
@@ -961,10 +969,12 @@ client_pool_and_wait(void *data)
 {
 	struct test_client *c = test_client_connect();
 	int fd = make_sealed_memfd(64 * KiB);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, 64 * KiB);
 
-	wl_shm_create_pool(c->shm, fd, 64 * KiB);
 	close(fd);
 	check(test_client_roundtrip_error(c, NULL) == 0);
+	/* Only the proxy: the pool goes with the connection. */
+	wl_proxy_destroy((struct wl_proxy *)pool);
 	test_client_destroy(c);
 }
 
