@@ -28,9 +28,9 @@ struct wl_buffer_requests {
 
 struct sealshm_buffer {
 	int refcount;
-	struct wl_resource *resource;	/* NULL once destroyed */
+	struct wl_resource *resource; /* NULL once destroyed */
 	struct pool *pool;
-	struct pool_mapping *mapping;	/* NULL in the copy tier */
+	struct pool_mapping *mapping; /* NULL in the copy tier */
 	int64_t offset;
 	int32_t width, height, stride;
 	uint32_t format;
@@ -84,9 +84,9 @@ buffer_create_inert(struct wl_resource *pool_resource, uint32_t id)
 				       buffer_resource_destroy);
 }
 
-static void
-reject_buffer(struct pool *pool, struct wl_resource *resource, uint32_t code,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject_buffer(struct pool *pool, struct wl_resource *resource,
+			  uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static void
 reject_buffer(struct pool *pool, struct wl_resource *resource, uint32_t code,
@@ -110,28 +110,31 @@ check_geometry(struct pool *pool, struct wl_resource *resource,
 	if (width <= 0 || height <= 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			      "buffer size %" PRId64 "x%" PRId64 " is empty; "
-			      "width and height must be > 0", width, height);
+			      "width and height must be > 0",
+			      width, height);
 		return false;
 	}
 	if (offset < 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			      "offset %" PRId64 " is negative; pass the "
-			      "buffer's byte offset in the pool", offset);
+			      "buffer's byte offset in the pool",
+			      offset);
 		return false;
 	}
 	if (stride < width * info->bytes_per_pixel) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "stride %" PRId64 " < width %" PRId64 " * %"
-			      PRIu32 " bytes per %s pixel; raise the stride",
-			      stride, width, info->bytes_per_pixel,
-			      info->name);
+			      "stride %" PRId64 " < width %" PRId64
+			      " * %" PRIu32
+			      " bytes per %s pixel; raise the stride",
+			      stride, width, info->bytes_per_pixel, info->name);
 		return false;
 	}
 	if (stride % info->bytes_per_pixel != 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "stride %" PRId64 " is not a multiple of the %"
-			      PRIu32 "-byte %s pixel; round it up", stride,
-			      info->bytes_per_pixel, info->name);
+			      "stride %" PRId64
+			      " is not a multiple of the %" PRIu32
+			      "-byte %s pixel; round it up",
+			      stride, info->bytes_per_pixel, info->name);
 		return false;
 	}
 	/* pixman reads rows as 32-bit words. */
@@ -144,18 +147,20 @@ check_geometry(struct pool *pool, struct wl_resource *resource,
 	}
 	if (offset + stride * height > pool->size) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
-			      "offset %" PRId64 " + stride %" PRId64 " * height %"
-			      PRId64 " > pool size %" PRId32 "; resize the pool "
-			      "first", offset, stride, height, pool->size);
+			      "offset %" PRId64 " + stride %" PRId64
+			      " * height %" PRId64 " > pool size %" PRId32
+			      "; resize the pool "
+			      "first",
+			      offset, stride, height, pool->size);
 		return false;
 	}
 	return true;
 }
 
 void
-buffer_create(struct pool *pool, struct wl_resource *pool_resource,
-	      uint32_t id, int32_t offset, int32_t width, int32_t height,
-	      int32_t stride, uint32_t format)
+buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
+	      int32_t offset, int32_t width, int32_t height, int32_t stride,
+	      uint32_t format)
 {
 	struct wl_client *client = wl_resource_get_client(pool_resource);
 	const struct format_info *info;
@@ -166,7 +171,8 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource,
 	if (!info) {
 		reject_buffer(pool, pool_resource, WL_SHM_ERROR_INVALID_FORMAT,
 			      "format 0x%08" PRIx32 " is not advertised; use "
-			      "one from the wl_shm.format events", format);
+			      "one from the wl_shm.format events",
+			      format);
 		return;
 	}
 	if (!check_geometry(pool, pool_resource, info, offset, width, height,
@@ -197,15 +203,15 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource,
 	}
 
 	if (info->pixman_format != 0) {
-		buffer->image = pixman_image_create_bits(
-			info->pixman_format, width, height, buffer->data,
-			stride);
+		buffer->image =
+			pixman_image_create_bits(info->pixman_format, width,
+						 height, buffer->data, stride);
 		if (!buffer->image)
 			goto err_buffer;
 	}
 
-	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1,
-					      id);
+	buffer->resource =
+		wl_resource_create(client, &wl_buffer_interface, 1, id);
 	if (!buffer->resource)
 		goto err_buffer;
 	wl_resource_set_implementation(buffer->resource, &wl_buffer_impl,
@@ -351,14 +357,13 @@ copy_in(struct sealshm_buffer *buffer)
 	memset(dst + done, 0, size - done);
 	pool->owner->shm->stats.copy_short_reads++;
 	if (!pool->owner->errored && (pool->resource || buffer->resource))
-		shm_client_error(pool->owner,
-				 pool->resource ? pool->resource
-						: buffer->resource,
-				 WL_SHM_ERROR_INVALID_FD,
-				 "read %zu of a buffer's %zu bytes (%s); never "
-				 "shrink a pool's file, seal it F_SEAL_SHRINK",
-				 done, size,
-				 err ? strerror(err) : "file truncated");
+		shm_client_error(
+			pool->owner,
+			pool->resource ? pool->resource : buffer->resource,
+			WL_SHM_ERROR_INVALID_FD,
+			"read %zu of a buffer's %zu bytes (%s); never "
+			"shrink a pool's file, seal it F_SEAL_SHRINK",
+			done, size, err ? strerror(err) : "file truncated");
 }
 
 static void

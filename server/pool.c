@@ -37,18 +37,19 @@
  * libwayland cuts error messages at 127 bytes: every message below states
  * the cause first and the fix after it, and fits.
  */
-#define FIX_SEAL "use memfd_create(MFD_ALLOW_SEALING) and F_ADD_SEALS " \
+#define FIX_SEAL                                                               \
+	"use memfd_create(MFD_ALLOW_SEALING) and F_ADD_SEALS "                 \
 	"F_SEAL_SHRINK"
 
-static void
-reject_pool(struct shm_client *owner, struct wl_resource *resource,
-	    uint32_t code, enum sealshm_reject_reason reason,
-	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void reject_pool(struct shm_client *owner, struct wl_resource *resource,
+			uint32_t code, enum sealshm_reject_reason reason,
+			const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 static void
 reject_pool(struct shm_client *owner, struct wl_resource *resource,
-	    uint32_t code, enum sealshm_reject_reason reason,
-	    const char *fmt, ...)
+	    uint32_t code, enum sealshm_reject_reason reason, const char *fmt,
+	    ...)
 {
 	struct sealshm_stats *stats = &owner->shm->stats;
 	va_list args;
@@ -60,9 +61,8 @@ reject_pool(struct shm_client *owner, struct wl_resource *resource,
 	va_end(args);
 }
 
-static void
-reject_resize(struct pool *pool, uint32_t code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void reject_resize(struct pool *pool, uint32_t code, const char *fmt,
+			  ...) __attribute__((format(printf, 3, 4)));
 
 static void
 reject_resize(struct pool *pool, uint32_t code, const char *fmt, ...)
@@ -256,14 +256,16 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 	if (fstat(pool->fd, &st) < 0) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
 			      "fstat of the pool's fd failed (%s); make a new "
-			      "pool", strerror(errno));
+			      "pool",
+			      strerror(errno));
 		return;
 	}
 	if (st.st_size < size) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
 			      "resize to %" PRId32 " > file size %jd; grow the "
 			      "file (ftruncate, posix_fallocate) before "
-			      "resizing", size, (intmax_t)st.st_size);
+			      "resizing",
+			      size, (intmax_t)st.st_size);
 		return;
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
@@ -277,8 +279,8 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
 			      "resize to %" PRId32 " would exceed the limit of "
 			      "%" PRIu64 " bytes per client; destroy unused "
-			      "pools and buffers", size,
-			      shm->max_bytes_per_client);
+			      "pools and buffers",
+			      size, shm->max_bytes_per_client);
 		return;
 	}
 
@@ -289,7 +291,8 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 		ret = grow_mapping(pool, (size_t)size);
 		if (ret == -ENOSPC) {
 			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-				      "resize to %" PRId32 " needs a 2nd mapping, "
+				      "resize to %" PRId32
+				      " needs a 2nd mapping, "
 				      "over the limit of %" PRIu64 " bytes per "
 				      "client; destroy old buffers first",
 				      size, shm->max_bytes_per_client);
@@ -297,8 +300,8 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 		} else if (ret < 0) {
 			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
 				      "mmap of %" PRId32 " bytes failed (%s); "
-				      "use a smaller pool", size,
-				      strerror(-ret));
+				      "use a smaller pool",
+				      size, strerror(-ret));
 			return;
 		}
 	}
@@ -339,9 +342,9 @@ pool_create_inert(struct wl_resource *shm_resource, uint32_t id)
 	struct wl_client *client = wl_resource_get_client(shm_resource);
 	struct wl_resource *resource;
 
-	resource = wl_resource_create(client, &wl_shm_pool_interface,
-				      wl_resource_get_version(shm_resource),
-				      id);
+	resource =
+		wl_resource_create(client, &wl_shm_pool_interface,
+				   wl_resource_get_version(shm_resource), id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -386,8 +389,7 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 		return false;
 	}
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || (flags & O_PATH) ||
-	    (flags & O_ACCMODE) == O_WRONLY) {
+	if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
 			    "fd was opened %s and cannot be read; send an "
@@ -407,8 +409,8 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (shm_file_get_fs_kind(fd, &kind) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
-			    "fstatfs of the fd failed (%s); "
-			    FIX_SEAL, strerror(errno));
+			    "fstatfs of the fd failed (%s); " FIX_SEAL,
+			    strerror(errno));
 		return false;
 	}
 	if (kind == SHM_FS_HUGETLB) {
@@ -459,7 +461,8 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_UNSEALED,
 			    "memfd lacks F_SEAL_SHRINK (seals 0x%x), so it can "
-			    "shrink; " FIX_SEAL, (unsigned)facts->seals);
+			    "shrink; " FIX_SEAL,
+			    (unsigned)facts->seals);
 	}
 	return false;
 }
@@ -478,7 +481,8 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			    SEALSHM_REJECT_BAD_SIZE,
 			    "pool size %" PRId32 " is not positive; pass the "
-			    "pool's size in bytes", size);
+			    "pool's size in bytes",
+			    size);
 		return false;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -492,16 +496,16 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_FILE_TOO_SMALL,
 			    "pool size %" PRId32 " > file size %jd; grow the "
-			    "file (ftruncate, posix_fallocate) first", size,
-			    (intmax_t)st.st_size);
+			    "file (ftruncate, posix_fallocate) first",
+			    size, (intmax_t)st.st_size);
 		return false;
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_POOL_TOO_LARGE,
 			    "pool size %" PRId32 " > the limit of %" PRIu64
-			    " bytes per pool; use several smaller pools", size,
-			    shm->max_pool_size);
+			    " bytes per pool; use several smaller pools",
+			    size, shm->max_pool_size);
 		return false;
 	}
 	if (owner->pools >= shm->max_pools_per_client) {
@@ -509,7 +513,8 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    SEALSHM_REJECT_CLIENT_POOLS,
 			    "client holds %" PRIu32 " pools, the limit; "
 			    "destroy unused pools and their buffers, share "
-			    "pools", owner->pools);
+			    "pools",
+			    owner->pools);
 		return false;
 	}
 	if (owner->bytes + (uint64_t)size > shm->max_bytes_per_client) {
@@ -517,8 +522,8 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    SEALSHM_REJECT_CLIENT_BYTES,
 			    "client holds %" PRIu64 " bytes of pools, %" PRId32
 			    " more exceed the limit %" PRIu64 "; destroy "
-			    "unused pools", owner->bytes, size,
-			    shm->max_bytes_per_client);
+			    "unused pools",
+			    owner->bytes, size, shm->max_bytes_per_client);
 		return false;
 	}
 	return true;
@@ -549,9 +554,9 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	pool->size = size;
 	pool->tier = facts.tier;
 	pool->read_only = !facts.writable ||
-		(facts.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
-	pool->immutable = facts.tier != POOL_TIER_COPY &&
-		(facts.seals & F_SEAL_WRITE);
+			  (facts.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	pool->immutable =
+		facts.tier != POOL_TIER_COPY && (facts.seals & F_SEAL_WRITE);
 
 	if (pool->tier == POOL_TIER_COPY) {
 		pool->charged = (uint64_t)size;
@@ -563,15 +568,15 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 				    WL_SHM_ERROR_INVALID_FD,
 				    SEALSHM_REJECT_MAP_FAILED,
 				    "mmap of %" PRId32 " bytes failed (%s); "
-				    "use a smaller pool", size,
-				    strerror(errno));
+				    "use a smaller pool",
+				    size, strerror(errno));
 			goto err_pool;
 		}
 	}
 
-	pool->resource = wl_resource_create(client, &wl_shm_pool_interface,
-					    wl_resource_get_version(shm_resource),
-					    id);
+	pool->resource =
+		wl_resource_create(client, &wl_shm_pool_interface,
+				   wl_resource_get_version(shm_resource), id);
 	if (!pool->resource) {
 		wl_client_post_no_memory(client);
 		goto err_pool;

@@ -41,8 +41,8 @@ static const char *const policy_names[] = {
 };
 
 static void
-default_log_handler(enum sealshm_log_level level, const char *fmt,
-		    va_list args, void *user_data)
+default_log_handler(enum sealshm_log_level level, const char *fmt, va_list args,
+		    void *user_data)
 {
 	if (level != SEALSHM_LOG_ERROR)
 		return;
@@ -62,8 +62,7 @@ shm_vlog(struct sealshm *shm, enum sealshm_log_level level, const char *fmt,
 }
 
 void
-shm_log(struct sealshm *shm, enum sealshm_log_level level,
-	const char *fmt, ...)
+shm_log(struct sealshm *shm, enum sealshm_log_level level, const char *fmt, ...)
 {
 	va_list args;
 
@@ -79,9 +78,9 @@ shm_client_verror(struct shm_client *owner, struct wl_resource *resource,
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, args);
-	shm_log(owner->shm, SEALSHM_LOG_DEBUG, "client bug: %s@%" PRIu32
-		": %s", wl_resource_get_class(resource),
-		wl_resource_get_id(resource), msg);
+	shm_log(owner->shm, SEALSHM_LOG_DEBUG, "client bug: %s@%" PRIu32 ": %s",
+		wl_resource_get_class(resource), wl_resource_get_id(resource),
+		msg);
 	wl_resource_post_error(resource, code, "%s", msg);
 	/* libwayland keeps only the first error of a client. */
 	if (!owner->errored) {
@@ -145,7 +144,8 @@ shm_client_get(struct sealshm *shm, struct wl_client *client)
 	struct wl_listener *listener;
 	struct shm_client *owner;
 
-	listener = wl_client_get_destroy_listener(client, handle_client_destroy);
+	listener =
+		wl_client_get_destroy_listener(client, handle_client_destroy);
 	if (listener)
 		return wl_container_of(listener, owner, destroy);
 
@@ -215,8 +215,8 @@ bind_shm(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 	struct sealshm *shm = data;
 	struct wl_resource *resource;
 
-	resource = wl_resource_create(client, &wl_shm_interface, (int)version,
-				      id);
+	resource =
+		wl_resource_create(client, &wl_shm_interface, (int)version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -312,12 +312,14 @@ sealshm_create(struct wl_display *display,
 	wl_list_init(&shm->resources);
 	wl_list_init(&shm->clients);
 	shm->policy = options->policy;
-	shm->max_pool_size = options->max_pool_size ? options->max_pool_size
-						    : INT32_MAX;
-	shm->max_bytes_per_client = options->max_bytes_per_client ?
-		options->max_bytes_per_client : DEFAULT_MAX_BYTES_PER_CLIENT;
-	shm->max_pools_per_client = options->max_pools_per_client ?
-		options->max_pools_per_client : DEFAULT_MAX_POOLS_PER_CLIENT;
+	shm->max_pool_size =
+		options->max_pool_size ? options->max_pool_size : INT32_MAX;
+	shm->max_bytes_per_client = options->max_bytes_per_client
+					    ? options->max_bytes_per_client
+					    : DEFAULT_MAX_BYTES_PER_CLIENT;
+	shm->max_pools_per_client = options->max_pools_per_client
+					    ? options->max_pools_per_client
+					    : DEFAULT_MAX_POOLS_PER_CLIENT;
 	shm->log_handler = options->log_handler ? options->log_handler
 						: default_log_handler;
 	shm->log_user_data = options->log_user_data;
@@ -325,8 +327,8 @@ sealshm_create(struct wl_display *display,
 	if (init_formats(shm, options) < 0)
 		goto err_free;
 
-	shm->global = wl_global_create(display, &wl_shm_interface, 2, shm,
-				       bind_shm);
+	shm->global =
+		wl_global_create(display, &wl_shm_interface, 2, shm, bind_shm);
 	if (!shm->global)
 		goto err_free;
 
@@ -356,7 +358,7 @@ sealshm_destroy(struct sealshm *shm)
 	wl_global_destroy(shm->global);
 
 	/* Bound wl_shm objects stay valid for their clients, but inert. */
-	wl_resource_for_each_safe(resource, tmp_resource, &shm->resources) {
+	wl_resource_for_each_safe (resource, tmp_resource, &shm->resources) {
 		wl_resource_set_user_data(resource, NULL);
 		wl_list_remove(wl_resource_get_link(resource));
 		wl_list_init(wl_resource_get_link(resource));
@@ -366,7 +368,7 @@ sealshm_destroy(struct sealshm *shm)
 	 * Forget the clients so that a new sealshm on the same display starts
 	 * afresh; the accounting lives on with the pools that use it.
 	 */
-	wl_list_for_each_safe(owner, tmp_owner, &shm->clients, link) {
+	wl_list_for_each_safe (owner, tmp_owner, &shm->clients, link) {
 		wl_list_remove(&owner->link);
 		wl_list_init(&owner->link);
 		if (!wl_list_empty(&owner->destroy.link)) {

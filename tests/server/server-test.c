@@ -114,10 +114,12 @@ fixture_check_baseline(struct fixture *f)
 {
 	int fds = test_count_fds(), maps = test_count_shm_mappings();
 
-	check_msg(fds == f->fds_baseline, "server holds %d fds, %d before",
-		  fds, f->fds_baseline);
-	check_msg(maps == f->maps_baseline, "server holds %d shm mappings, "
-		  "%d before", maps, f->maps_baseline);
+	check_msg(fds == f->fds_baseline, "server holds %d fds, %d before", fds,
+		  f->fds_baseline);
+	check_msg(maps == f->maps_baseline,
+		  "server holds %d shm mappings, "
+		  "%d before",
+		  maps, f->maps_baseline);
 }
 
 void
@@ -162,12 +164,11 @@ fill_pattern(int fd, uint64_t offset, uint64_t len, uint32_t seed)
 
 	while (done < len) {
 		size_t n = len - done < sizeof(buf) ? (size_t)(len - done)
-						     : sizeof(buf);
+						    : sizeof(buf);
 
 		for (size_t i = 0; i < n; i++)
 			buf[i] = pattern_byte(seed, offset + done + i);
-		check(pwrite(fd, buf, n, (off_t)(offset + done)) ==
-		      (ssize_t)n);
+		check(pwrite(fd, buf, n, (off_t)(offset + done)) == (ssize_t)n);
 		done += n;
 	}
 }

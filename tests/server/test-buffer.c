@@ -58,8 +58,8 @@ expect_buffer_error(const char *what, uint32_t format, int32_t offset,
 }
 
 static void
-expect_buffer_ok(uint32_t format, int32_t offset, int32_t width,
-		 int32_t height, int32_t stride)
+expect_buffer_ok(uint32_t format, int32_t offset, int32_t width, int32_t height,
+		 int32_t stride)
 {
 	struct test_client *c = test_client_connect();
 	int fd = make_sealed_memfd(GEO_POOL);
@@ -110,16 +110,15 @@ client_geometry(void *data)
 				    stride_err);
 		expect_buffer_error("stride < row", format, 0, w, h,
 				    w * bpp - bpp, stride_err);
-		expect_buffer_error("stride 0", format, 0, w, h, 0,
-				    stride_err);
+		expect_buffer_error("stride 0", format, 0, w, h, 0, stride_err);
 		expect_buffer_error("one byte past the pool", format,
 				    GEO_POOL - stride * h + 1, w, h, stride,
 				    stride_err);
 		/* 65536 * 65536 wraps to 0 in 32 bits. */
 		expect_buffer_error("stride * height wraps in 32 bits", format,
 				    0, 1, 65536, 65536, stride_err);
-		expect_buffer_error("offset + size wraps", format, INT32_MAX,
-				    w, h, stride, stride_err);
+		expect_buffer_error("offset + size wraps", format, INT32_MAX, w,
+				    h, stride, stride_err);
 		if (bpp > 1)
 			expect_buffer_error("stride not a multiple of bpp",
 					    format, 0, w, h, stride + 1,
@@ -226,8 +225,7 @@ encode_pixel(pixman_format_code_t format, const uint8_t rgb[3])
 	}
 	return (rgb[0] ? channel_mask(r) << rs : 0) |
 	       (rgb[1] ? channel_mask(g) << gs : 0) |
-	       (rgb[2] ? channel_mask(b) << bs : 0) |
-	       channel_mask(a) << as;
+	       (rgb[2] ? channel_mask(b) << bs : 0) | channel_mask(a) << as;
 }
 
 static int32_t
@@ -245,7 +243,8 @@ static void
 client_every_format(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 
 	for (int i = 0; i < c->formats_len; i++) {
 		const struct format_info *info = format_lookup(c->formats[i]);
@@ -277,8 +276,8 @@ client_every_format(void *data)
 
 		pool = wl_shm_create_pool(c->shm, fd, size);
 		close(fd);
-		buffer = wl_shm_pool_create_buffer(pool, PIX_OFFSET, PIX_W,
-						   PIX_H, stride, c->formats[i]);
+		buffer = wl_shm_pool_create_buffer(
+			pool, PIX_OFFSET, PIX_W, PIX_H, stride, c->formats[i]);
 		client_commit(c, surface, buffer);
 		wl_buffer_destroy(buffer);
 		wl_shm_pool_destroy(pool);
@@ -348,7 +347,8 @@ static void
 client_extra_format(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(4096);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
@@ -383,10 +383,12 @@ check_extra_commit(struct wl_resource *surface, struct wl_resource *resource,
 TEST(extra_format_is_advertised_without_pixman_image)
 {
 	const uint32_t extra[] = {
-		SHM_FOURCC('R', '8', ' ', ' '), SHM_FORMAT_ARGB8888,
+		SHM_FOURCC('R', '8', ' ', ' '),
+		SHM_FORMAT_ARGB8888,
 	};
 	struct sealshm_options opts = {
-		.extra_formats = extra, .extra_formats_len = 2,
+		.extra_formats = extra,
+		.extra_formats_len = 2,
 	};
 	int seen = 0;
 
@@ -427,8 +429,8 @@ check_image_pattern(pixman_image_t *image, uint64_t pos)
 	check(out);
 	dst = pixman_image_create_bits(PIXMAN_a8r8g8b8, ST_W, ST_H, out,
 				       ST_W * 4);
-	pixman_image_composite32(PIXMAN_OP_SRC, image, NULL, dst, 0, 0, 0, 0,
-				 0, 0, ST_W, ST_H);
+	pixman_image_composite32(PIXMAN_OP_SRC, image, NULL, dst, 0, 0, 0, 0, 0,
+				 0, ST_W, ST_H);
 	pixman_image_unref(dst);
 	check_pattern(out, pos, ST_BYTES, 12);
 	free(out);
@@ -462,10 +464,10 @@ check_stable_commit(struct wl_resource *surface, struct wl_resource *resource,
 		st->first_image = sealshm_buffer_get_pixman_image(buffer);
 		sealshm_buffer_end_access(buffer, false);
 		/* The pool's mapping is exactly ST_POOL long from here. */
-		st->guard = mmap((char *)st->first_data + ST_POOL, 4096,
-				 PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS |
-				 MAP_FIXED_NOREPLACE, -1, 0);
+		st->guard =
+			mmap((char *)st->first_data + ST_POOL, 4096, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			     -1, 0);
 		if (st->guard == MAP_FAILED) {
 			check(errno == EEXIST);
 			st->guard = NULL;
@@ -490,7 +492,8 @@ static void
 client_stable(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(ST_POOL);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffers[4];
@@ -555,14 +558,16 @@ hold_first_commit(struct wl_resource *surface, struct wl_resource *resource,
 	struct sealshm_buffer **held = data;
 
 	if (!*held)
-		*held = sealshm_buffer_ref(sealshm_buffer_from_resource(resource));
+		*held = sealshm_buffer_ref(
+			sealshm_buffer_from_resource(resource));
 }
 
 static void
 client_one_buffer(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(ST_POOL);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
@@ -704,7 +709,8 @@ static void
 client_after_destroy(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(ST_POOL);
 	struct wl_shm_pool *pool, *late_pool;
 	struct wl_buffer *buffer, *late, *again;
@@ -721,8 +727,8 @@ client_after_destroy(void *data)
 	late = wl_shm_pool_create_buffer(late_pool, 0, ST_W, ST_H, ST_W * 4,
 					 WL_SHM_FORMAT_ARGB8888);
 	client_commit(c, surface, late);
-	again = wl_shm_pool_create_buffer(pool, ST_BYTES, ST_W, ST_H,
-					  ST_W * 4, WL_SHM_FORMAT_ARGB8888);
+	again = wl_shm_pool_create_buffer(pool, ST_BYTES, ST_W, ST_H, ST_W * 4,
+					  WL_SHM_FORMAT_ARGB8888);
 	client_commit(c, surface, again);
 	close(fd);
 

@@ -170,8 +170,8 @@ make_unsealable_memfd(void)
 static int
 make_hugetlb_memfd(void)
 {
-	int fd = memfd_create("sealshm-test", MFD_CLOEXEC | MFD_HUGETLB |
-					      MFD_ALLOW_SEALING);
+	int fd = memfd_create("sealshm-test",
+			      MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
 
 	if (fd < 0)
 		test_skip("the kernel cannot make MFD_HUGETLB memfds");
@@ -196,10 +196,10 @@ make_sealed_64k(void)
 struct reject_case {
 	int (*make_fd)(void);
 	int32_t size;
-	uint32_t error;			/* wl_shm error code */
+	uint32_t error; /* wl_shm error code */
 	enum sealshm_reject_reason reason;
-	const char *log_text;		/* part of the message */
-	uint64_t max_pool_size;		/* option, 0 default */
+	const char *log_text;	/* part of the message */
+	uint64_t max_pool_size; /* option, 0 default */
 };
 
 static void
@@ -255,20 +255,24 @@ run_reject(const struct reject_case *rc)
 	fixture_destroy(f);
 }
 
-#define REJECT_TEST_LIMIT(name, fd, sz, err, why, text, limit)		\
-	TEST(reject_##name)						\
-	{								\
-		static const struct reject_case rc = {			\
-			.make_fd = fd, .size = sz, .error = err,	\
-			.reason = why, .log_text = text,		\
-			.max_pool_size = limit,				\
-		};							\
-		run_reject(&rc);					\
+#define REJECT_TEST_LIMIT(name, fd, sz, err, why, text, limit)                 \
+	TEST(reject_##name)                                                    \
+	{                                                                      \
+		static const struct reject_case rc = {                         \
+			.make_fd = fd,                                         \
+			.size = sz,                                            \
+			.error = err,                                          \
+			.reason = why,                                         \
+			.log_text = text,                                      \
+			.max_pool_size = limit,                                \
+		};                                                             \
+		run_reject(&rc);                                               \
 	}
-#define REJECT_TEST(name, fd, sz, err, why, text)			\
+#define REJECT_TEST(name, fd, sz, err, why, text)                              \
 	REJECT_TEST_LIMIT(name, fd, sz, err, why, text, 0)
 
-#define FIX_TEXT "use memfd_create(MFD_ALLOW_SEALING) and F_ADD_SEALS F_SEAL_SHRINK"
+#define FIX_TEXT                                                               \
+	"use memfd_create(MFD_ALLOW_SEALING) and F_ADD_SEALS F_SEAL_SHRINK"
 
 REJECT_TEST(pipe, make_pipe, 4096, WL_SHM_ERROR_INVALID_FD,
 	    SEALSHM_REJECT_NOT_REGULAR, "is a pipe, not a regular file")
@@ -284,17 +288,15 @@ REJECT_TEST(o_path_directory, make_path_directory, 4096,
 REJECT_TEST(o_path_memfd, make_path_memfd, 4096, WL_SHM_ERROR_INVALID_FD,
 	    SEALSHM_REJECT_NOT_REGULAR, "opened O_PATH")
 REJECT_TEST(write_only_memfd, make_write_only_memfd, 4096,
-	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_REGULAR,
-	    "write-only")
+	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_REGULAR, "write-only")
 REJECT_TEST(eventfd, make_eventfd, 4096, WL_SHM_ERROR_INVALID_FD,
 	    SEALSHM_REJECT_NOT_REGULAR, "not a regular file")
 REJECT_TEST(disk_file, make_disk_file, 4096, WL_SHM_ERROR_INVALID_FD,
 	    SEALSHM_REJECT_NOT_SHMEM, "disk file, which can shrink")
 REJECT_TEST(dev_shm_file, make_dev_shm_file, 4096, WL_SHM_ERROR_INVALID_FD,
 	    SEALSHM_REJECT_UNSEALED, FIX_TEXT)
-REJECT_TEST(unsealed_memfd, make_unsealed_memfd, 4096,
-	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_UNSEALED,
-	    "memfd lacks F_SEAL_SHRINK")
+REJECT_TEST(unsealed_memfd, make_unsealed_memfd, 4096, WL_SHM_ERROR_INVALID_FD,
+	    SEALSHM_REJECT_UNSEALED, "memfd lacks F_SEAL_SHRINK")
 REJECT_TEST(unsealed_memfd_fix, make_unsealed_memfd, 4096,
 	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_UNSEALED, FIX_TEXT)
 REJECT_TEST(memfd_without_allow_sealing, make_unsealable_memfd, 4096,
@@ -303,14 +305,12 @@ REJECT_TEST(memfd_without_allow_sealing, make_unsealable_memfd, 4096,
 REJECT_TEST(grow_sealed_memfd, make_grow_sealed_memfd, 4096,
 	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_UNSEALED,
 	    "lacks F_SEAL_SHRINK")
-REJECT_TEST(hugetlb_memfd, make_hugetlb_memfd, 4096,
-	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_SHMEM,
-	    "without MFD_HUGETLB")
+REJECT_TEST(hugetlb_memfd, make_hugetlb_memfd, 4096, WL_SHM_ERROR_INVALID_FD,
+	    SEALSHM_REJECT_NOT_SHMEM, "without MFD_HUGETLB")
 REJECT_TEST(size_zero, make_sealed_64k, 0, WL_SHM_ERROR_INVALID_STRIDE,
 	    SEALSHM_REJECT_BAD_SIZE, "size 0 is not positive")
-REJECT_TEST(size_negative, make_sealed_64k, -4096,
-	    WL_SHM_ERROR_INVALID_STRIDE, SEALSHM_REJECT_BAD_SIZE,
-	    "size -4096 is not positive")
+REJECT_TEST(size_negative, make_sealed_64k, -4096, WL_SHM_ERROR_INVALID_STRIDE,
+	    SEALSHM_REJECT_BAD_SIZE, "size -4096 is not positive")
 REJECT_TEST(size_beyond_file, make_sealed_64k, 64 * KiB + 1,
 	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_FILE_TOO_SMALL,
 	    "pool size 65537 > file size 65536; grow the file")
@@ -319,18 +319,16 @@ REJECT_TEST_LIMIT(size_over_pool_limit, make_sealed_64k, 64 * KiB,
 		  "limit of 32768 bytes per pool", 32 * KiB)
 
 /* The acceptance order: the earlier check wins when several fail. */
-REJECT_TEST(order_regular_before_size, make_pipe, 0,
-	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_REGULAR, "pipe")
+REJECT_TEST(order_regular_before_size, make_pipe, 0, WL_SHM_ERROR_INVALID_FD,
+	    SEALSHM_REJECT_NOT_REGULAR, "pipe")
 REJECT_TEST(order_seals_before_size, make_unsealed_memfd, 0,
 	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_UNSEALED,
 	    "memfd lacks F_SEAL_SHRINK")
-REJECT_TEST(order_hugetlb_before_seals_and_size, make_hugetlb_memfd,
-	    64 * MiB, WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_SHMEM,
-	    "hugetlbfs")
-REJECT_TEST_LIMIT(order_file_size_before_limits, make_sealed_64k,
-		  128 * KiB, WL_SHM_ERROR_INVALID_FD,
-		  SEALSHM_REJECT_FILE_TOO_SMALL, "> file size 65536",
-		  32 * KiB)
+REJECT_TEST(order_hugetlb_before_seals_and_size, make_hugetlb_memfd, 64 * MiB,
+	    WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_NOT_SHMEM, "hugetlbfs")
+REJECT_TEST_LIMIT(order_file_size_before_limits, make_sealed_64k, 128 * KiB,
+		  WL_SHM_ERROR_INVALID_FD, SEALSHM_REJECT_FILE_TOO_SMALL,
+		  "> file size 65536", 32 * KiB)
 
 /* Accepted pools, read through a committed buffer on the server side. */
 
@@ -448,8 +446,9 @@ TEST(accept_shrink_sealed)
 TEST(accept_shrink_and_seal_sealed_larger_file)
 {
 	struct accept_case ac = {
-		128 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_SEAL, false,
-		false, false, 2, 0,
+		128 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_SEAL,
+		false,	   false,    false,
+		2,	   0,
 	};
 	run_accept(&ac);
 }
@@ -458,7 +457,8 @@ TEST(accept_foot_seals)
 {
 	struct accept_case ac = {
 		64 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL,
-		false, false, false, 3, 0,
+		false,	  false,    false,
+		3,	  0,
 	};
 	run_accept(&ac);
 }
@@ -474,8 +474,9 @@ TEST(accept_read_only_fd)
 TEST(accept_write_sealed_is_immutable)
 {
 	struct accept_case ac = {
-		64 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_WRITE, false,
-		true, true, 5, 0,
+		64 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_WRITE,
+		false,	  true,	    true,
+		5,	  0,
 	};
 	run_accept(&ac);
 }
@@ -484,7 +485,8 @@ TEST(accept_future_write_sealed_is_read_only)
 {
 	struct accept_case ac = {
 		64 * KiB, 64 * KiB, F_SEAL_SHRINK | F_SEAL_FUTURE_WRITE,
-		false, true, false, 6, 0,
+		false,	  true,	    false,
+		6,	  0,
 	};
 	run_accept(&ac);
 }
@@ -515,9 +517,10 @@ static void
 client_foot(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
-	int fd = test_client_make_memfd(FOOT_POOL, F_SEAL_SHRINK |
-						   F_SEAL_GROW | F_SEAL_SEAL);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = test_client_make_memfd(FOOT_POOL, F_SEAL_SHRINK | F_SEAL_GROW |
+							   F_SEAL_SEAL);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 
@@ -592,7 +595,8 @@ run_resize_reject(const struct resize_case *rc)
 TEST(resize_smaller_is_refused)
 {
 	static const struct resize_case rc = {
-		16 * KiB, WL_SHM_ERROR_INVALID_STRIDE,
+		16 * KiB,
+		WL_SHM_ERROR_INVALID_STRIDE,
 		"resize to 16384 < pool size 32768: pools only grow",
 	};
 	run_resize_reject(&rc);
@@ -601,7 +605,9 @@ TEST(resize_smaller_is_refused)
 TEST(resize_zero_is_refused)
 {
 	static const struct resize_case rc = {
-		0, WL_SHM_ERROR_INVALID_STRIDE, "resize to 0 < pool size 32768",
+		0,
+		WL_SHM_ERROR_INVALID_STRIDE,
+		"resize to 0 < pool size 32768",
 	};
 	run_resize_reject(&rc);
 }
@@ -609,7 +615,9 @@ TEST(resize_zero_is_refused)
 TEST(resize_negative_is_refused)
 {
 	static const struct resize_case rc = {
-		-1, WL_SHM_ERROR_INVALID_STRIDE, "resize to -1 < pool size 32768",
+		-1,
+		WL_SHM_ERROR_INVALID_STRIDE,
+		"resize to -1 < pool size 32768",
 	};
 	run_resize_reject(&rc);
 }
@@ -617,7 +625,8 @@ TEST(resize_negative_is_refused)
 TEST(resize_beyond_file_is_refused)
 {
 	static const struct resize_case rc = {
-		64 * KiB + 4096, WL_SHM_ERROR_INVALID_FD,
+		64 * KiB + 4096,
+		WL_SHM_ERROR_INVALID_FD,
 		"resize to 69632 > file size 65536; grow the file",
 	};
 	run_resize_reject(&rc);
@@ -648,7 +657,8 @@ static void
 client_grow(void *data)
 {
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(64 * KiB);
 	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, 64 * KiB);
 
@@ -659,7 +669,8 @@ client_grow(void *data)
 		if (i > 1) {
 			check(ftruncate(fd, size) == 0);
 			wl_shm_pool_resize(pool, size);
-			/* The same size again is allowed and changes nothing. */
+			/* The same size again is allowed and changes nothing.
+			 */
 			wl_shm_pool_resize(pool, size);
 		}
 		fill_pattern(fd, (uint64_t)size - BUF_BYTES, BUF_BYTES, 8);
@@ -725,8 +736,10 @@ client_attack(void *data)
 {
 	struct test_client *bystander = test_client_connect();
 	struct test_client *attacker = test_client_connect();
-	struct wl_surface *bs = wl_compositor_create_surface(bystander->compositor);
-	struct wl_surface *as = wl_compositor_create_surface(attacker->compositor);
+	struct wl_surface *bs =
+		wl_compositor_create_surface(bystander->compositor);
+	struct wl_surface *as =
+		wl_compositor_create_surface(attacker->compositor);
 	int bfd = make_sealed_memfd(64 * KiB), afd = make_sealed_memfd(4096);
 	struct wl_shm_pool *bpool, *apool;
 	struct wl_buffer *bbuf, *abuf;
@@ -797,7 +810,8 @@ client_limits(void *data)
 	const struct limit_case *lc = data;
 	struct test_client *other = test_client_connect();
 	struct test_client *greedy = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(other->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(other->compositor);
 	struct wl_shm_pool *pools[64], *opool;
 	struct wl_buffer *obuf;
 	int fd;
@@ -823,11 +837,10 @@ client_limits(void *data)
 	check(test_client_roundtrip_error(greedy, NULL) == 0);
 
 	fd = make_sealed_memfd((uint64_t)lc->pool_size);
-	pools[lc->pools_allowed] = wl_shm_create_pool(greedy->shm, fd,
-						      lc->pool_size);
+	pools[lc->pools_allowed] =
+		wl_shm_create_pool(greedy->shm, fd, lc->pool_size);
 	close(fd);
-	client_expect_error(greedy, &wl_shm_interface,
-			    WL_SHM_ERROR_INVALID_FD);
+	client_expect_error(greedy, &wl_shm_interface, WL_SHM_ERROR_INVALID_FD);
 	for (int i = 0; i <= lc->pools_allowed; i++)
 		wl_proxy_destroy((struct wl_proxy *)pools[i]);
 
@@ -878,7 +891,9 @@ run_limit(const struct limit_case *lc)
 TEST(limit_pools_per_client)
 {
 	static const struct limit_case lc = {
-		{ .max_pools_per_client = 8 }, 4096, 8,
+		{ .max_pools_per_client = 8 },
+		4096,
+		8,
 		SEALSHM_REJECT_CLIENT_POOLS,
 		"client holds 8 pools, the limit",
 	};
@@ -888,7 +903,9 @@ TEST(limit_pools_per_client)
 TEST(limit_bytes_per_client)
 {
 	static const struct limit_case lc = {
-		{ .max_bytes_per_client = 256 * KiB }, 64 * KiB, 4,
+		{ .max_bytes_per_client = 256 * KiB },
+		64 * KiB,
+		4,
 		SEALSHM_REJECT_CLIENT_BYTES,
 		"client holds 262144 bytes of pools, 65536 more exceed the "
 		"limit 262144",
@@ -907,7 +924,8 @@ TEST(create_rejects_bad_options)
 		.max_pool_size = (uint64_t)INT32_MAX + 1,
 	};
 	struct sealshm_options bad_format = {
-		.extra_formats = &unknown_format, .extra_formats_len = 1,
+		.extra_formats = &unknown_format,
+		.extra_formats_len = 1,
 	};
 
 	check(display);
@@ -924,7 +942,8 @@ TEST(names_of_policies_and_reasons)
 {
 	enum sealshm_policy policy;
 
-	check(strcmp(sealshm_policy_name(SEALSHM_POLICY_STRICT), "strict") == 0);
+	check(strcmp(sealshm_policy_name(SEALSHM_POLICY_STRICT), "strict") ==
+	      0);
 	check(strcmp(sealshm_policy_name(SEALSHM_POLICY_SEAL), "seal") == 0);
 	check(strcmp(sealshm_policy_name(SEALSHM_POLICY_COPY), "copy") == 0);
 	check(sealshm_policy_from_name("copy", &policy) &&

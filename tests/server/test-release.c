@@ -99,7 +99,7 @@ client_release(void *data)
 						DISPLAY_GET_REGISTRY,
 						&wl_registry_interface, NULL);
 	check(registry);
-	wl_proxy_add_listener(registry, (void (**)(void))&registry_listener,
+	wl_proxy_add_listener(registry, (void (**)(void)) & registry_listener,
 			      &c);
 	check(wl_display_roundtrip(display) >= 0);
 	check(c.shm);
