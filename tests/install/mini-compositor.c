@@ -10,13 +10,14 @@
  * Starts CLIENT on a socketpair (WAYLAND_SOCKET), offers wl_compositor and
  * the sealshm wl_shm, checks every pixel of each committed buffer against
  * pattern.h through the sealshm buffer API and pixman, and exits 0 when
- * exactly FRAMES frames were verified, the client exited 0 and nothing was
- * rejected.
+ * exactly FRAMES frames were verified, the client exited 0, nothing was
+ * rejected and the library left SIGBUS alone.
  */
 
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -423,6 +424,7 @@ main(int argc, char *argv[])
 {
 	struct mini mini = { 0 };
 	struct sealshm_stats stats;
+	struct sigaction sigbus;
 	int frames, status = 0, ret = EXIT_FAILURE;
 	pid_t pid;
 
@@ -471,6 +473,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mini-compositor: %d commits, %d verified, "
 			"%d failures\n", mini.commits, mini.verified,
 			mini.failures);
+	else if (sigaction(SIGBUS, NULL, &sigbus) < 0 ||
+		 (sigbus.sa_flags & SA_SIGINFO) ||
+		 sigbus.sa_handler != SIG_DFL)
+		fprintf(stderr, "mini-compositor: SIGBUS has a handler; "
+			"sealshm must never need or install one\n");
 	else if (stats.pools_accepted == 0 || stats.pools_rejected != 0 ||
 		 stats.buffers_rejected != 0 ||
 		 stats.buffers_created < 1 || stats.clients_disconnected != 0)
