@@ -321,6 +321,14 @@ comp_xdg_surface_from_surface(struct comp_surface *surface);
 uint64_t
 comp_region_area(pixman_region32_t *region);
 
+/*
+ * Clients send any int32 as a position or size; the scene adds them up.
+ * Clamped to +-2^24, sums stay far from overflow, and nothing that large
+ * could be on the output anyway.
+ */
+int32_t
+comp_clamp_coord(int32_t value);
+
 int
 comp_render_init(struct comp_server *server);
 

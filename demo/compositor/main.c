@@ -307,8 +307,8 @@ main(int argc, char *argv[])
 		program = argv + optind;
 	}
 
-	wl_log_set_handler_server(options.verbose ? handle_wayland_log :
-						    discard_wayland_log);
+	wl_log_set_handler_server(options.verbose ? handle_wayland_log
+						  : discard_wayland_log);
 
 	/* The event loop receives these through a signalfd: block them
 	 * before any thread or child exists. */

@@ -44,6 +44,18 @@ comp_region_area(pixman_region32_t *region)
 	return area;
 }
 
+int32_t
+comp_clamp_coord(int32_t value)
+{
+	const int32_t limit = 1 << 24;
+
+	if (value < -limit)
+		return -limit;
+	if (value > limit)
+		return limit;
+	return value;
+}
+
 static void
 for_each_in_tree(struct comp_surface *surface, int32_t x, int32_t y,
 		 surface_iter_func_t func, void *data)
@@ -53,11 +65,11 @@ for_each_in_tree(struct comp_surface *surface, int32_t x, int32_t y,
 	/* A surface without content hides its subsurfaces too. */
 	if (!surface->image)
 		return;
-	wl_list_for_each(sub, &surface->subsurfaces_below, link)
+	wl_list_for_each (sub, &surface->subsurfaces_below, link)
 		for_each_in_tree(sub->surface, x + sub->x, y + sub->y, func,
 				 data);
 	func(surface, x, y, data);
-	wl_list_for_each(sub, &surface->subsurfaces_above, link)
+	wl_list_for_each (sub, &surface->subsurfaces_above, link)
 		for_each_in_tree(sub->surface, x + sub->x, y + sub->y, func,
 				 data);
 }
@@ -71,8 +83,7 @@ for_each_shown(struct comp_server *server, surface_iter_func_t func, void *data)
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		wl_list_for_each(xdg, stacks[i], stack_link)
-		{
+		wl_list_for_each (xdg, stacks[i], stack_link) {
 			if (comp_xdg_surface_get_origin(xdg, &x, &y))
 				for_each_in_tree(xdg->surface, x, y, func,
 						 data);
@@ -197,8 +208,7 @@ comp_server_repaint(struct comp_server *server)
 	server->frame_seq++;
 
 	for_each_shown(server, update_shown, NULL);
-	wl_list_for_each(surface, &server->surfaces, link)
-	{
+	wl_list_for_each (surface, &server->surfaces, link) {
 		if (surface->shown && surface->seen_seq != server->frame_seq)
 			comp_surface_damage_shown(surface);
 		pixman_region32_clear(&surface->content_damage);
@@ -236,8 +246,8 @@ comp_server_frame_done(struct comp_server *server)
 	struct wl_resource *callback, *tmp;
 
 	server->frame_pending = false;
-	wl_resource_for_each_safe(callback, tmp, &server->presented_callbacks)
-	{
+	wl_resource_for_each_safe (callback, tmp,
+				   &server->presented_callbacks) {
 		wl_callback_send_done(callback, now);
 		wl_resource_destroy(callback);
 	}
@@ -296,7 +306,7 @@ comp_render_fini(struct comp_server *server)
 {
 	struct wl_resource *callback, *tmp;
 
-	wl_resource_for_each_safe(callback, tmp, &server->presented_callbacks)
+	wl_resource_for_each_safe (callback, tmp, &server->presented_callbacks)
 		wl_resource_destroy(callback);
 	if (server->output)
 		pixman_image_unref(server->output);

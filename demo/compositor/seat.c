@@ -136,7 +136,7 @@ comp_server_set_seat_capabilities(struct comp_server *server,
 	if (server->seat.capabilities == capabilities)
 		return;
 	server->seat.capabilities = capabilities;
-	wl_resource_for_each(resource, &server->seat.seats)
+	wl_resource_for_each (resource, &server->seat.seats)
 		wl_seat_send_capabilities(resource, capabilities);
 }
 
@@ -159,8 +159,7 @@ set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
 	if (seat->pointer_focus) {
 		client = wl_resource_get_client(seat->pointer_focus->resource);
 		serial = wl_display_next_serial(server->display);
-		wl_resource_for_each(resource, &seat->pointers)
-		{
+		wl_resource_for_each (resource, &seat->pointers) {
 			if (wl_resource_get_client(resource) != client)
 				continue;
 			wl_pointer_send_leave(resource, serial,
@@ -178,8 +177,7 @@ set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
 	wl_signal_add(&surface->destroy_signal, &seat->pointer_focus_destroy);
 	client = wl_resource_get_client(surface->resource);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->pointers)
-	{
+	wl_resource_for_each (resource, &seat->pointers) {
 		if (wl_resource_get_client(resource) != client)
 			continue;
 		wl_pointer_send_enter(resource, serial, surface->resource,
@@ -223,8 +221,7 @@ comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
 	if (!surface)
 		return;
 	client = wl_resource_get_client(surface->resource);
-	wl_resource_for_each(resource, &seat->pointers)
-	{
+	wl_resource_for_each (resource, &seat->pointers) {
 		if (wl_resource_get_client(resource) != client)
 			continue;
 		wl_pointer_send_motion(resource, time_msec,
@@ -247,8 +244,7 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 		return;
 	client = wl_resource_get_client(seat->pointer_focus->resource);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->pointers)
-	{
+	wl_resource_for_each (resource, &seat->pointers) {
 		if (wl_resource_get_client(resource) != client)
 			continue;
 		wl_pointer_send_button(
@@ -322,8 +318,7 @@ comp_server_touch_down(struct comp_server *server, uint32_t time_msec,
 	point->origin_y = oy;
 	wl_signal_add(&surface->destroy_signal, &point->surface_destroy);
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &seat->touches)
-	{
+	wl_resource_for_each (resource, &seat->touches) {
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_down(resource, serial, time_msec,
@@ -343,8 +338,7 @@ comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
 
 	if (!point)
 		return;
-	wl_resource_for_each(resource, &server->seat.touches)
-	{
+	wl_resource_for_each (resource, &server->seat.touches) {
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_motion(resource, time_msec, id,
@@ -364,8 +358,7 @@ comp_server_touch_up(struct comp_server *server, uint32_t time_msec, int32_t id)
 	if (!point)
 		return;
 	serial = wl_display_next_serial(server->display);
-	wl_resource_for_each(resource, &server->seat.touches)
-	{
+	wl_resource_for_each (resource, &server->seat.touches) {
 		if (!is_point_client(resource, point))
 			continue;
 		wl_touch_send_up(resource, serial, time_msec, id);

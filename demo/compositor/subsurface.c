@@ -51,8 +51,7 @@ comp_subsurface_parent_applied(struct comp_surface *parent)
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		wl_list_for_each_safe(sub, tmp, lists[i], link)
-		{
+		wl_list_for_each_safe (sub, tmp, lists[i], link) {
 			if (sub->x != sub->pending_x ||
 			    sub->y != sub->pending_y) {
 				sub->x = sub->pending_x;
@@ -139,8 +138,8 @@ subsurface_set_position(struct wl_client *client, struct wl_resource *resource,
 {
 	struct comp_subsurface *sub = wl_resource_get_user_data(resource);
 
-	sub->pending_x = x;
-	sub->pending_y = y;
+	sub->pending_x = comp_clamp_coord(x);
+	sub->pending_y = comp_clamp_coord(y);
 }
 
 static struct comp_subsurface *

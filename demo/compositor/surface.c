@@ -37,6 +37,37 @@ handle_cache_buffer_destroy(struct wl_listener *listener, void *data)
 	free(cache);
 }
 
+/*
+ * Damage coordinates come from clients and may be anything: keep them
+ * (and their products with the scale) far from int32 overflow.  No
+ * surface is anywhere near this large.
+ */
+#define DAMAGE_LIMIT (1 << 24)
+
+static int32_t
+clamp_damage(int64_t v)
+{
+	if (v < -DAMAGE_LIMIT)
+		return -DAMAGE_LIMIT;
+	if (v > DAMAGE_LIMIT)
+		return DAMAGE_LIMIT;
+	return (int32_t)v;
+}
+
+static void
+add_damage(pixman_region32_t *region, int64_t x1, int64_t y1, int64_t x2,
+	   int64_t y2)
+{
+	int32_t cx1 = clamp_damage(x1), cy1 = clamp_damage(y1);
+	int32_t cx2 = clamp_damage(x2), cy2 = clamp_damage(y2);
+
+	if (cx2 <= cx1 || cy2 <= cy1)
+		return;
+	pixman_region32_union_rect(region, region, cx1, cy1,
+				   (unsigned int)(cx2 - cx1),
+				   (unsigned int)(cy2 - cy1));
+}
+
 static void
 handle_state_buffer_destroy(struct wl_listener *listener, void *data)
 {
@@ -93,7 +124,7 @@ destroy_callbacks(struct wl_list *callbacks)
 {
 	struct wl_resource *resource, *tmp;
 
-	wl_resource_for_each_safe(resource, tmp, callbacks)
+	wl_resource_for_each_safe (resource, tmp, callbacks)
 		wl_resource_destroy(resource);
 }
 
@@ -278,20 +309,17 @@ apply_state(struct comp_surface *surface, struct comp_surface_state *state)
 	pixman_region32_copy(&buffer_damage, &state->buffer_damage);
 	rects = pixman_region32_rectangles(&state->surface_damage, &n);
 	for (i = 0; i < n; i++) {
-		pixman_region32_union_rect(&buffer_damage, &buffer_damage,
-					   rects[i].x1 * scale,
-					   rects[i].y1 * scale,
-					   (rects[i].x2 - rects[i].x1) * scale,
-					   (rects[i].y2 - rects[i].y1) * scale);
+		add_damage(&buffer_damage, (int64_t)rects[i].x1 * scale,
+			   (int64_t)rects[i].y1 * scale,
+			   (int64_t)rects[i].x2 * scale,
+			   (int64_t)rects[i].y2 * scale);
 	}
 	rects = pixman_region32_rectangles(&state->buffer_damage, &n);
 	for (i = 0; i < n; i++) {
-		int32_t x1 = rects[i].x1 / scale, y1 = rects[i].y1 / scale;
-		int32_t x2 = (rects[i].x2 + scale - 1) / scale;
-		int32_t y2 = (rects[i].y2 + scale - 1) / scale;
-
-		pixman_region32_union_rect(&surface_damage, &surface_damage, x1,
-					   y1, x2 - x1, y2 - y1);
+		add_damage(&surface_damage, rects[i].x1 / scale,
+			   rects[i].y1 / scale,
+			   ((int64_t)rects[i].x2 + scale - 1) / scale,
+			   ((int64_t)rects[i].y2 + scale - 1) / scale);
 	}
 
 	if (state->buffer_attached) {
@@ -366,9 +394,8 @@ surface_damage(struct wl_client *client, struct wl_resource *resource,
 
 	if (width <= 0 || height <= 0)
 		return;
-	pixman_region32_union_rect(&surface->pending.surface_damage,
-				   &surface->pending.surface_damage, x, y,
-				   width, height);
+	add_damage(&surface->pending.surface_damage, x, y, (int64_t)x + width,
+		   (int64_t)y + height);
 }
 
 static void
@@ -473,9 +500,8 @@ surface_damage_buffer(struct wl_client *client, struct wl_resource *resource,
 
 	if (width <= 0 || height <= 0)
 		return;
-	pixman_region32_union_rect(&surface->pending.buffer_damage,
-				   &surface->pending.buffer_damage, x, y, width,
-				   height);
+	add_damage(&surface->pending.buffer_damage, x, y, (int64_t)x + width,
+		   (int64_t)y + height);
 }
 
 static void

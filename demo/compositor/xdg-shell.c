@@ -57,8 +57,8 @@ positioner_set_size(struct wl_client *client, struct wl_resource *resource,
 				width, height);
 		return;
 	}
-	p->width = width;
-	p->height = height;
+	p->width = comp_clamp_coord(width);
+	p->height = comp_clamp_coord(height);
 }
 
 static void
@@ -76,7 +76,12 @@ positioner_set_anchor_rect(struct wl_client *client,
 				width, height);
 		return;
 	}
-	p->anchor_rect = (struct comp_xdg_box){ x, y, width, height };
+	p->anchor_rect = (struct comp_xdg_box){
+		comp_clamp_coord(x),
+		comp_clamp_coord(y),
+		comp_clamp_coord(width),
+		comp_clamp_coord(height),
+	};
 	p->has_anchor_rect = true;
 }
 
@@ -128,8 +133,8 @@ positioner_set_offset(struct wl_client *client, struct wl_resource *resource,
 {
 	struct xdg_positioner *p = wl_resource_get_user_data(resource);
 
-	p->offset_x = x;
-	p->offset_y = y;
+	p->offset_x = comp_clamp_coord(x);
+	p->offset_y = comp_clamp_coord(y);
 }
 
 static void
@@ -313,8 +318,7 @@ dismiss_popups(struct comp_xdg_surface *xdg)
 {
 	struct comp_xdg_surface *popup, *tmp;
 
-	wl_list_for_each_safe(popup, tmp, &xdg->popups, popup_link)
-	{
+	wl_list_for_each_safe (popup, tmp, &xdg->popups, popup_link) {
 		dismiss_popups(popup);
 		if (popup->mapped)
 			xdg_popup_send_popup_done(popup->role_resource);
@@ -499,6 +503,9 @@ handle_xdg_surface_destroy(struct wl_resource *resource)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
+	/* Only on disconnect can the role object outlive us. */
+	if (xdg->role_resource)
+		wl_resource_set_user_data(xdg->role_resource, NULL);
 	xdg_surface_detach(xdg);
 	dismiss_popups(xdg);
 	wl_list_remove(&xdg->popup_link);
@@ -513,6 +520,8 @@ handle_role_destroy(struct wl_resource *resource)
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
+	if (!xdg)
+		return;
 	if (xdg->mapped)
 		xdg_unmap(xdg);
 	dismiss_popups(xdg);
@@ -792,7 +801,12 @@ xdg_surface_set_window_geometry(struct wl_client *client,
 		return;
 	}
 	xdg->pending_has_geometry = true;
-	xdg->pending_geometry = (struct comp_xdg_box){ x, y, width, height };
+	xdg->pending_geometry = (struct comp_xdg_box){
+		comp_clamp_coord(x),
+		comp_clamp_coord(y),
+		comp_clamp_coord(width),
+		comp_clamp_coord(height),
+	};
 }
 
 static void
@@ -943,8 +957,7 @@ handle_wm_base_destroy(struct wl_resource *resource)
 	struct comp_xdg_surface *xdg, *tmp;
 
 	/* On disconnect the surfaces may outlive their wm_base briefly. */
-	wl_list_for_each_safe(xdg, tmp, &base->surfaces, wm_base_link)
-	{
+	wl_list_for_each_safe (xdg, tmp, &base->surfaces, wm_base_link) {
 		wl_list_remove(&xdg->wm_base_link);
 		wl_list_init(&xdg->wm_base_link);
 		xdg->wm_base = NULL;
@@ -989,8 +1002,7 @@ handle_ping_timer(void *data)
 	struct comp_server *server = data;
 	struct comp_xdg_wm_base *base;
 
-	wl_list_for_each(base, &server->wm_bases, link)
-	{
+	wl_list_for_each (base, &server->wm_bases, link) {
 		if (wl_list_empty(&base->surfaces))
 			continue;
 		if (base->ping_pending && server->options.verbose) {
