@@ -41,10 +41,16 @@ def fail(msg):
 
 
 def main():
-    bench = sys.argv[1]
+    bench = [sys.argv[1]]
+    # meson test --setup=valgrind wraps this script, not the bench: run
+    # the bench (and so every forked server and client) under memcheck.
+    if os.environ.get('SEALSHM_TEST_VALGRIND'):
+        bench = ['valgrind', '--quiet', '--error-exitcode=3',
+                 '--leak-check=full', '--errors-for-leak-kinds=definite',
+                 '--track-fds=no'] + bench
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'bench.json')
-        proc = subprocess.run([bench, '--quick', '--json', path],
+        proc = subprocess.run(bench + ['--quick', '--json', path],
                               stdout=subprocess.PIPE, text=True)
         sys.stdout.write(proc.stdout)
         if proc.returncode != 0:
@@ -90,6 +96,14 @@ def main():
     if counted['b_median'] < QUICK_RESIZE_STEPS:
         fail('the mmap interposer saw %r mappings of libwayland for %d '
              'pools' % (counted['b_median'], QUICK_RESIZE_STEPS))
+    # sealshm counts its own mmap calls; the interposer must agree with it
+    # to the call, or its libwayland numbers mean nothing.
+    for variant in ('helper', 'pool-per-buffer', 'memfd-per-size'):
+        own = workloads['resize-%s-mmaps' % variant]['a_samples']
+        seen = workloads['resize-%s-mmaps-interposed' % variant]['a_samples']
+        if own != seen:
+            fail('resize-%s: sealshm counted %r map calls, the interposer '
+                 '%r' % (variant, own, seen))
     ppb = workloads['resize-pool-per-buffer-mmaps']
     if ppb['a_median'] < QUICK_RESIZE_STEPS:
         fail('sealshm reported %r map calls for %d pools'
