@@ -40,17 +40,15 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 
 	if (strcmp(interface, wl_compositor_interface.name) == 0 &&
 	    version >= 4)
-		mini->compositor = wl_registry_bind(registry, name,
-						    &wl_compositor_interface,
-						    4);
+		mini->compositor = wl_registry_bind(
+			registry, name, &wl_compositor_interface, 4);
 	else if (strcmp(interface, wl_shm_interface.name) == 0)
-		mini->shm = wl_registry_bind(registry, name,
-					     &wl_shm_interface, 1);
+		mini->shm =
+			wl_registry_bind(registry, name, &wl_shm_interface, 1);
 }
 
 static void
-handle_global_remove(void *data, struct wl_registry *registry,
-		     uint32_t name)
+handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 {
 }
 
@@ -106,8 +104,10 @@ present(struct wl_display *display, struct mini *mini,
 	if (sealshm_client_buffer_get_width(buffer) != width ||
 	    sealshm_client_buffer_get_height(buffer) != height ||
 	    sealshm_client_buffer_get_stride(buffer) < width * 4) {
-		fprintf(stderr, "mini-client: frame %d: the swapchain gave a "
-			"buffer of the wrong geometry\n", frame);
+		fprintf(stderr,
+			"mini-client: frame %d: the swapchain gave a "
+			"buffer of the wrong geometry\n",
+			frame);
 		return false;
 	}
 	draw(buffer, frame);
@@ -121,8 +121,8 @@ present(struct wl_display *display, struct mini *mini,
 	wl_surface_commit(surface);
 	while (!mini->frame_done) {
 		if (wl_display_dispatch(display) < 0) {
-			fprintf(stderr, "mini-client: frame %d: connection "
-				"lost: %s\n", frame, strerror(errno));
+			fprintf(stderr, "mini-client: frame %d: %s\n", frame,
+				strerror(errno));
 			return false;
 		}
 	}
@@ -138,6 +138,7 @@ main(int argc, char *argv[])
 	struct wl_surface *surface = NULL;
 	struct sealshm_swapchain *swapchain = NULL;
 	struct sealshm_client_stats stats;
+	uint64_t largest;
 	int frames, frame, ret = EXIT_FAILURE;
 
 	if (argc != 2 || (frames = atoi(argv[1])) <= 0) {
@@ -176,16 +177,17 @@ main(int argc, char *argv[])
 
 	sealshm_swapchain_get_stats(swapchain, &stats);
 	printf("mini-client: %d frames; pools %llu, grows %llu, buffers "
-	       "%llu, peak %llu bytes\n", frames,
-	       (unsigned long long)stats.pools_created,
+	       "%llu, peak %llu bytes\n",
+	       frames, (unsigned long long)stats.pools_created,
 	       (unsigned long long)stats.pool_grows,
 	       (unsigned long long)stats.buffers_allocated,
 	       (unsigned long long)stats.bytes_peak);
+	largest = (uint64_t)pattern_width(frames - 1) *
+		  (uint64_t)pattern_height(frames - 1) * 4;
 	if (stats.pools_created < 1 || stats.buffers_allocated < 1 ||
-	    stats.bytes_peak < (uint64_t)pattern_width(frames - 1) *
-			       (uint64_t)pattern_height(frames - 1) * 4) {
+	    stats.bytes_peak < largest) {
 		fprintf(stderr, "mini-client: the statistics cannot be right "
-			"for what was drawn\n");
+				"for what was drawn\n");
 		goto out;
 	}
 	ret = EXIT_SUCCESS;

@@ -50,8 +50,7 @@ struct surface {
 	struct wl_list frame_callbacks;
 };
 
-static void
-fail(struct mini *mini, const char *fmt, ...)
+static void fail(struct mini *mini, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -68,14 +67,14 @@ fail(struct mini *mini, const char *fmt, ...)
 }
 
 static bool
-check_pixman_image(struct mini *mini, struct sealshm_buffer *buffer,
-		   void *data, int frame)
+check_pixman_image(struct mini *mini, struct sealshm_buffer *buffer, void *data,
+		   int frame)
 {
 	int32_t width = sealshm_buffer_get_width(buffer);
 	int32_t height = sealshm_buffer_get_height(buffer);
 	pixman_image_t *src = sealshm_buffer_get_pixman_image(buffer);
 	pixman_image_t *dst;
-	uint32_t got;
+	uint32_t *row, got;
 	bool ok = true;
 
 	if (!src) {
@@ -97,11 +96,11 @@ check_pixman_image(struct mini *mini, struct sealshm_buffer *buffer,
 		fail(mini, "out of memory");
 		return false;
 	}
-	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0,
-				 0, 0, width, height);
-	got = pixman_image_get_data(dst)[(height - 1) *
-					 (pixman_image_get_stride(dst) / 4) +
-					 width - 1];
+	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0, 0,
+				 0, width, height);
+	row = pixman_image_get_data(dst) +
+	      (height - 1) * (pixman_image_get_stride(dst) / 4);
+	got = row[width - 1];
 	if ((got & 0xffffff) !=
 	    (pattern_pixel(frame, width - 1, height - 1) & 0xffffff)) {
 		fail(mini, "composited corner pixel is %06x, expected %06x",
@@ -132,10 +131,11 @@ verify_buffer(struct mini *mini, struct wl_resource *resource)
 	if (width != pattern_width(frame) || height != pattern_height(frame) ||
 	    sealshm_buffer_get_format(buffer) != WL_SHM_FORMAT_XRGB8888 ||
 	    stride < width * 4) {
-		fail(mini, "buffer is %dx%d stride %d format %#x, expected "
-		     "%dx%d XRGB8888", width, height, stride,
-		     sealshm_buffer_get_format(buffer), pattern_width(frame),
-		     pattern_height(frame));
+		fail(mini,
+		     "buffer is %dx%d stride %d format %#x, expected "
+		     "%dx%d XRGB8888",
+		     width, height, stride, sealshm_buffer_get_format(buffer),
+		     pattern_width(frame), pattern_height(frame));
 		return;
 	}
 	/* The client helper seals only against shrinking, so the pool is
@@ -160,9 +160,8 @@ verify_buffer(struct mini *mini, struct wl_resource *resource)
 			if ((row[x] & 0xffffff) == (want & 0xffffff))
 				continue;
 			if (wrong++ == 0)
-				fail(mini, "pixel (%d, %d) is %06x, expected "
-				     "%06x", x, y, row[x] & 0xffffff,
-				     want & 0xffffff);
+				fail(mini, "pixel (%d, %d) is %06x, not %06x",
+				     x, y, row[x] & 0xffffff, want & 0xffffff);
 		}
 	}
 	if (wrong == 0 && check_pixman_image(mini, buffer, data, frame))
@@ -253,8 +252,9 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 		wl_buffer_send_release(surface->pending);
 		set_pending(surface, NULL);
 	}
-	wl_resource_for_each_safe(callback, tmp, &surface->frame_callbacks) {
-		wl_callback_send_done(callback, (uint32_t)surface->mini->commits);
+	wl_resource_for_each_safe (callback, tmp, &surface->frame_callbacks) {
+		wl_callback_send_done(callback,
+				      (uint32_t)surface->mini->commits);
 		wl_resource_destroy(callback);
 	}
 }
@@ -291,15 +291,15 @@ surface_resource_destroy(struct wl_resource *resource)
 	struct surface *surface = wl_resource_get_user_data(resource);
 	struct wl_resource *callback, *tmp;
 
-	wl_resource_for_each_safe(callback, tmp, &surface->frame_callbacks)
+	wl_resource_for_each_safe (callback, tmp, &surface->frame_callbacks)
 		wl_resource_destroy(callback);
 	wl_list_remove(&surface->pending_destroy.link);
 	free(surface);
 }
 
 static void
-region_rect(struct wl_client *client, struct wl_resource *resource,
-	    int32_t x, int32_t y, int32_t width, int32_t height)
+region_rect(struct wl_client *client, struct wl_resource *resource, int32_t x,
+	    int32_t y, int32_t width, int32_t height)
 {
 }
 
@@ -320,9 +320,9 @@ compositor_create_surface(struct wl_client *client,
 		wl_client_post_no_memory(client);
 		return;
 	}
-	surface_resource = wl_resource_create(client, &wl_surface_interface,
-					      wl_resource_get_version(resource),
-					      id);
+	surface_resource =
+		wl_resource_create(client, &wl_surface_interface,
+				   wl_resource_get_version(resource), id);
 	if (!surface_resource) {
 		free(surface);
 		wl_client_post_no_memory(client);
@@ -337,8 +337,8 @@ compositor_create_surface(struct wl_client *client,
 }
 
 static void
-compositor_create_region(struct wl_client *client,
-			 struct wl_resource *resource, uint32_t id)
+compositor_create_region(struct wl_client *client, struct wl_resource *resource,
+			 uint32_t id)
 {
 	struct wl_resource *region;
 
@@ -397,15 +397,15 @@ spawn_client(struct mini *mini, char **argv)
 	}
 	if (pid == 0) {
 		char fd_str[16];
-		int fd = dup(sv[1]);	/* without FD_CLOEXEC */
+		int fd = dup(sv[1]); /* without FD_CLOEXEC */
 
 		if (fd < 0)
 			_exit(126);
 		snprintf(fd_str, sizeof(fd_str), "%d", fd);
 		setenv("WAYLAND_SOCKET", fd_str, 1);
 		execvp(argv[0], argv);
-		fprintf(stderr, "mini-compositor: cannot run %s: %s\n",
-			argv[0], strerror(errno));
+		fprintf(stderr, "mini-compositor: cannot run %s: %s\n", argv[0],
+			strerror(errno));
 		_exit(127);
 	}
 	close(sv[1]);
@@ -430,7 +430,7 @@ main(int argc, char *argv[])
 
 	if (argc < 3 || (frames = atoi(argv[1])) <= 0) {
 		fprintf(stderr, "usage: mini-compositor FRAMES CLIENT "
-			"[ARGS...]\n");
+				"[ARGS...]\n");
 		return EXIT_FAILURE;
 	}
 
@@ -443,8 +443,8 @@ main(int argc, char *argv[])
 			strerror(errno));
 		goto out_display;
 	}
-	if (!wl_global_create(mini.display, &wl_compositor_interface, 4,
-			      &mini, bind_compositor))
+	if (!wl_global_create(mini.display, &wl_compositor_interface, 4, &mini,
+			      bind_compositor))
 		goto out_shm;
 
 	pid = spawn_client(&mini, argv + 2);
@@ -461,28 +461,25 @@ main(int argc, char *argv[])
 
 	sealshm_get_stats(mini.shm, &stats);
 	printf("mini-compositor: %d of %d frames verified; pools accepted "
-	       "%llu, rejected %llu; buffers created %llu\n", mini.verified,
-	       frames, (unsigned long long)stats.pools_accepted,
+	       "%llu, rejected %llu; buffers created %llu\n",
+	       mini.verified, frames, (unsigned long long)stats.pools_accepted,
 	       (unsigned long long)stats.pools_rejected,
 	       (unsigned long long)stats.buffers_created);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "mini-compositor: the client failed (status "
-			"%#x)\n", status);
+		fprintf(stderr, "mini-compositor: client status %#x\n", status);
 	else if (mini.failures > 0 || mini.verified != frames ||
 		 mini.commits != frames)
-		fprintf(stderr, "mini-compositor: %d commits, %d verified, "
-			"%d failures\n", mini.commits, mini.verified,
-			mini.failures);
+		fprintf(stderr, "mini-compositor: %d commits, %d failures\n",
+			mini.commits, mini.failures);
 	else if (sigaction(SIGBUS, NULL, &sigbus) < 0 ||
-		 (sigbus.sa_flags & SA_SIGINFO) ||
-		 sigbus.sa_handler != SIG_DFL)
+		 (sigbus.sa_flags & SA_SIGINFO) || sigbus.sa_handler != SIG_DFL)
 		fprintf(stderr, "mini-compositor: SIGBUS has a handler; "
-			"sealshm must never need or install one\n");
+				"sealshm must never need or install one\n");
 	else if (stats.pools_accepted == 0 || stats.pools_rejected != 0 ||
-		 stats.buffers_rejected != 0 ||
-		 stats.buffers_created < 1 || stats.clients_disconnected != 0)
+		 stats.buffers_rejected != 0 || stats.buffers_created < 1 ||
+		 stats.clients_disconnected != 0)
 		fprintf(stderr, "mini-compositor: statistics do not match a "
-			"well-behaved client\n");
+				"well-behaved client\n");
 	else
 		ret = EXIT_SUCCESS;
 
