@@ -28,7 +28,7 @@ if [ -z "$exports" ]; then
 	echo "$lib exports no symbols at all" >&2
 	exit 1
 fi
-bad=$(echo "$exports" | grep -v "@@\\?$prefix[0-9][0-9.]*\$" || true)
+bad=$(echo "$exports" | grep -v "@@\\?${prefix}[0-9][0-9.]*\$" || true)
 if [ -n "$bad" ]; then
 	echo "$lib: exported symbols without a $prefix* version node:" >&2
 	echo "$bad" | sed 's/^/  /' >&2

@@ -78,7 +78,7 @@ for lib in server client; do
 		fail "include/sealshm/$lib.h is not installed"
 	[ -f "$libdir/pkgconfig/sealshm-$lib.pc" ] ||
 		fail "$libdir/pkgconfig/sealshm-$lib.pc is not installed"
-	upper=$(echo "$lib" | tr a-z A-Z)
+	upper=$(echo "$lib" | tr '[:lower:]' '[:upper:]')
 	if [ -f "$so.0.1.0" ]; then
 		"$here/check-soname.sh" "$so.0.1.0" "libsealshm-$lib.so.0" \
 			"SEALSHM_${upper}_" "SEALSHM_${upper}_0.1" ||
