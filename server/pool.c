@@ -357,6 +357,7 @@ pool_create_inert(struct wl_resource *shm_resource, uint32_t id)
 struct fd_facts {
 	enum pool_tier tier;
 	bool writable;
+	bool sealable;
 	int seals;
 };
 
@@ -405,6 +406,10 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	 * a size read afterwards can only be an underestimate.
 	 */
 	facts->seals = shm_file_get_seals(fd);
+	/* EINVAL: a file that cannot carry seals at all (disk files). */
+	facts->sealable = facts->seals >= 0;
+	if (!facts->sealable)
+		facts->seals = 0;
 
 	if (shm_file_get_fs_kind(fd, &kind) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
@@ -421,13 +426,12 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 		return false;
 	}
 
-	if (kind == SHM_FS_SHMEM && facts->seals >= 0 &&
-	    (facts->seals & F_SEAL_SHRINK)) {
+	if (kind == SHM_FS_SHMEM && (facts->seals & F_SEAL_SHRINK)) {
 		facts->tier = POOL_TIER_SEALED;
 		return true;
 	}
 	if (policy >= SEALSHM_POLICY_SEAL && kind == SHM_FS_SHMEM &&
-	    facts->seals >= 0 && !(facts->seals & F_SEAL_SEAL) &&
+	    facts->sealable && !(facts->seals & F_SEAL_SEAL) &&
 	    facts->writable) {
 		/* Never F_SEAL_GROW: the client must still be able to grow. */
 		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
@@ -452,7 +456,7 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    SEALSHM_REJECT_NOT_SHMEM,
 			    "fd is a disk file, which can shrink and cannot be "
 			    "sealed; " FIX_SEAL);
-	} else if (facts->seals < 0 || (facts->seals & F_SEAL_SEAL)) {
+	} else if (!facts->sealable || (facts->seals & F_SEAL_SEAL)) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_UNSEALED,
 			    "file lacks F_SEAL_SHRINK and cannot be sealed "

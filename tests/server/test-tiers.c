@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * The policy tiers with real fds of every kind ../shared/CLIENTS.md lists:
+ * what strict, seal and copy accept (and through which path), the seal
+ * the server adds, and truncation attacks on copied pools, which must
+ * read as zeros and cost the client its connection, never a fault.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "server-test.h"
+#include "shm-file.h"
+#include "test-client.h"
+#include "test-runner.h"
+
+#define KiB 1024
+#define POOL (64 * KiB)
+#define OFFSET (32 * KiB)
+#define W 64
+#define H 64
+#define STRIDE (W * 4)
+#define BYTES (STRIDE * H)
+
+static struct fixture *fx;
+
+/* Client side: fds of every kind, POOL bytes, filled with the pattern. */
+
+enum fd_kind {
+	FD_SEALED_MEMFD,      /* A: most toolkits */
+	FD_UNSEALED_MEMFD,    /* B: Mesa software paths, Firefox */
+	FD_UNSEALED_MEMFD_RO, /* B, but the fd is read-only */
+	FD_UNSEALABLE_MEMFD,  /* C: GTK 3, Qt 5 (no MFD_ALLOW_SEALING) */
+	FD_SEAL_SEALED_MEMFD, /* C: F_SEAL_SEAL without F_SEAL_SHRINK */
+	FD_SHM_OPEN,	      /* C: sway tools, Chromium (/dev/shm) */
+	FD_DISK_FILE,	      /* C: EFL, Chromium (/tmp), mkstemp */
+	FD_PIPE,	      /* never */
+	FD_SOCKET,
+	FD_DEV_ZERO,
+	FD_DIRECTORY,
+	FD_EVENTFD,
+	FD_HUGETLB,
+};
+
+static int
+open_reopen(int fd, int flags)
+{
+	char path[64];
+	int copy;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	copy = open(path, flags | O_CLOEXEC);
+	check(copy >= 0);
+	close(fd);
+	return copy;
+}
+
+static int
+make_tmp_file(const char *dir, bool want_tmpfs)
+{
+	char path[256];
+	struct statfs sfs;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sealshm-tier-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	check(fstatfs(fd, &sfs) == 0);
+	if (((uint32_t)sfs.f_type == (uint32_t)TMPFS_MAGIC) != want_tmpfs) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+make_fd(enum fd_kind kind)
+{
+	int fd = -1, p[2];
+
+	switch (kind) {
+	case FD_SEALED_MEMFD:
+	case FD_UNSEALED_MEMFD:
+	case FD_UNSEALED_MEMFD_RO:
+	case FD_SEAL_SEALED_MEMFD:
+		fd = test_client_make_memfd(POOL, 0);
+		break;
+	case FD_UNSEALABLE_MEMFD:
+		fd = memfd_create("sealshm-tier", MFD_CLOEXEC);
+		check(fd >= 0 && ftruncate(fd, POOL) == 0);
+		break;
+	case FD_SHM_OPEN:
+		fd = make_tmp_file("/dev/shm", true);
+		if (fd < 0)
+			test_skip("no tmpfs /dev/shm");
+		check(ftruncate(fd, POOL) == 0);
+		break;
+	case FD_DISK_FILE:
+		fd = make_tmp_file(".", false);
+		if (fd < 0)
+			fd = make_tmp_file("/var/tmp", false);
+		if (fd < 0)
+			test_skip("no disk filesystem for a file");
+		check(ftruncate(fd, POOL) == 0);
+		break;
+	case FD_PIPE:
+		check(pipe2(p, O_CLOEXEC) == 0);
+		close(p[1]);
+		return p[0];
+	case FD_SOCKET:
+		check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) ==
+		      0);
+		close(p[1]);
+		return p[0];
+	case FD_DEV_ZERO:
+		fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+		check(fd >= 0);
+		return fd;
+	case FD_DIRECTORY:
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		check(fd >= 0);
+		return fd;
+	case FD_EVENTFD:
+		fd = eventfd(0, EFD_CLOEXEC);
+		check(fd >= 0);
+		return fd;
+	case FD_HUGETLB:
+		fd = memfd_create("sealshm-tier", MFD_CLOEXEC | MFD_HUGETLB);
+		if (fd < 0 || ftruncate(fd, 2 * 1024 * KiB) < 0)
+			test_skip("no MFD_HUGETLB memfds");
+		return fd;
+	}
+	fill_pattern(fd, 0, POOL, 20);
+	if (kind == FD_SEALED_MEMFD)
+		check(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	if (kind == FD_SEAL_SEALED_MEMFD)
+		check(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) == 0);
+	if (kind == FD_UNSEALED_MEMFD_RO)
+		fd = open_reopen(fd, O_RDONLY);
+	return fd;
+}
+
+/* What each policy makes of each kind of fd. */
+
+enum outcome {
+	REJECT,
+	MAPPED,	       /* tier 0: sealed by the client */
+	SERVER_SEALED, /* tier 1 */
+	COPIED,	       /* tier 2 */
+};
+
+struct tier_case {
+	enum sealshm_policy policy;
+	enum fd_kind kind;
+	enum outcome outcome;
+	enum sealshm_reject_reason reason; /* for REJECT */
+	bool read_only;
+	/* server side */
+	int commits;
+};
+
+static void
+client_tier(void *data)
+{
+	const struct tier_case *tc = data;
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(tc->kind);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffer;
+
+	if (tc->outcome == REJECT) {
+		client_expect_error(c, &wl_shm_interface,
+				    WL_SHM_ERROR_INVALID_FD);
+		wl_proxy_destroy((struct wl_proxy *)pool);
+		goto out;
+	}
+	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, buffer);
+	client_commit(c, surface, buffer);
+
+	if (tc->outcome == SERVER_SEALED) {
+		/* SHRINK was added, GROW never: the pool can still grow. */
+		check(fcntl(fd, F_GET_SEALS) == F_SEAL_SHRINK);
+		check(ftruncate(fd, POOL / 2) < 0 && errno == EPERM);
+		check(ftruncate(fd, 2 * POOL) == 0);
+		wl_shm_pool_resize(pool, 2 * POOL);
+		check(test_client_roundtrip_error(c, NULL) == 0);
+	}
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+out:
+	close(fd);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+static void
+check_tier_commit(struct wl_resource *surface, struct wl_resource *resource,
+		  void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	struct tier_case *tc = data;
+	static void *first;
+	void *pixels;
+
+	check(buffer);
+	check(sealshm_buffer_is_copied(buffer) == (tc->outcome == COPIED));
+	check(sealshm_buffer_is_read_only(buffer) == tc->read_only);
+	check(!sealshm_buffer_is_immutable(buffer));
+	pixels = sealshm_buffer_begin_access(buffer);
+	check_pattern(pixels, OFFSET, BYTES, 20);
+	sealshm_buffer_end_access(buffer, false);
+	/* Copied or not, the pointer never moves. */
+	if (tc->commits == 0)
+		first = pixels;
+	check(pixels == first);
+	tc->commits++;
+}
+
+static void
+run_tier(struct tier_case *tc)
+{
+	struct sealshm_options opts = { .policy = tc->policy };
+	struct sealshm_stats stats;
+
+	/* Skips are decided here, not in the client. */
+	close(make_fd(tc->kind));
+	fx = fixture_create(&opts, check_tier_commit, tc);
+	test_display_spawn(fx->d, client_tier, tc);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats);
+	if (tc->outcome == REJECT) {
+		check(tc->commits == 0);
+		check(stats.pools_accepted == 0);
+		check_msg(stats.pools_rejected_by_reason[tc->reason] == 1,
+			  "not rejected as %s",
+			  sealshm_reject_reason_name(tc->reason));
+	} else {
+		check(tc->commits == 2);
+		check(stats.pools_accepted == 1);
+		check(stats.pools_accepted_by_tier[tc->outcome - MAPPED] == 1);
+		check(stats.clients_disconnected == 0);
+		check(stats.copy_short_reads == 0);
+		/* Only mapped tiers map anything. */
+		check((stats.map_calls == 0) == (tc->outcome == COPIED));
+		check(stats.resizes_accepted ==
+		      (tc->outcome == SERVER_SEALED ? 1u : 0u));
+	}
+	check(stats.bytes_mapped == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+#define TIER_TEST(name, pol, k, out, why, ro)                                  \
+	TEST(name)                                                             \
+	{                                                                      \
+		struct tier_case tc = {                                        \
+			.policy = SEALSHM_POLICY_##pol,                        \
+			.kind = k,                                             \
+			.outcome = out,                                        \
+			.reason = why,                                         \
+			.read_only = ro,                                       \
+		};                                                             \
+		run_tier(&tc);                                                 \
+	}
+
+#define R(x) SEALSHM_REJECT_##x
+
+TIER_TEST(strict_sealed_memfd, STRICT, FD_SEALED_MEMFD, MAPPED, 0, false)
+TIER_TEST(strict_unsealed_memfd, STRICT, FD_UNSEALED_MEMFD, REJECT, R(UNSEALED),
+	  false)
+TIER_TEST(strict_unsealable_memfd, STRICT, FD_UNSEALABLE_MEMFD, REJECT,
+	  R(UNSEALED), false)
+TIER_TEST(strict_shm_open, STRICT, FD_SHM_OPEN, REJECT, R(UNSEALED), false)
+TIER_TEST(strict_disk_file, STRICT, FD_DISK_FILE, REJECT, R(NOT_SHMEM), false)
+
+TIER_TEST(seal_sealed_memfd, SEAL, FD_SEALED_MEMFD, MAPPED, 0, false)
+TIER_TEST(seal_unsealed_memfd, SEAL, FD_UNSEALED_MEMFD, SERVER_SEALED, 0, false)
+TIER_TEST(seal_unsealed_read_only_memfd, SEAL, FD_UNSEALED_MEMFD_RO, REJECT,
+	  R(UNSEALED), false)
+TIER_TEST(seal_seal_sealed_memfd, SEAL, FD_SEAL_SEALED_MEMFD, REJECT,
+	  R(UNSEALED), false)
+TIER_TEST(seal_unsealable_memfd, SEAL, FD_UNSEALABLE_MEMFD, REJECT, R(UNSEALED),
+	  false)
+TIER_TEST(seal_shm_open, SEAL, FD_SHM_OPEN, REJECT, R(UNSEALED), false)
+TIER_TEST(seal_disk_file, SEAL, FD_DISK_FILE, REJECT, R(NOT_SHMEM), false)
+TIER_TEST(seal_pipe, SEAL, FD_PIPE, REJECT, R(NOT_REGULAR), false)
+
+TIER_TEST(copy_sealed_memfd, COPY, FD_SEALED_MEMFD, MAPPED, 0, false)
+TIER_TEST(copy_unsealed_memfd_gets_sealed, COPY, FD_UNSEALED_MEMFD,
+	  SERVER_SEALED, 0, false)
+TIER_TEST(copy_unsealed_read_only_memfd, COPY, FD_UNSEALED_MEMFD_RO, COPIED, 0,
+	  true)
+TIER_TEST(copy_seal_sealed_memfd, COPY, FD_SEAL_SEALED_MEMFD, COPIED, 0, false)
+TIER_TEST(copy_unsealable_memfd, COPY, FD_UNSEALABLE_MEMFD, COPIED, 0, false)
+TIER_TEST(copy_shm_open, COPY, FD_SHM_OPEN, COPIED, 0, false)
+TIER_TEST(copy_disk_file, COPY, FD_DISK_FILE, COPIED, 0, false)
+TIER_TEST(copy_pipe, COPY, FD_PIPE, REJECT, R(NOT_REGULAR), false)
+TIER_TEST(copy_socket, COPY, FD_SOCKET, REJECT, R(NOT_REGULAR), false)
+TIER_TEST(copy_dev_zero, COPY, FD_DEV_ZERO, REJECT, R(NOT_REGULAR), false)
+TIER_TEST(copy_directory, COPY, FD_DIRECTORY, REJECT, R(NOT_REGULAR), false)
+TIER_TEST(copy_eventfd, COPY, FD_EVENTFD, REJECT, R(NOT_REGULAR), false)
+TIER_TEST(copy_hugetlb, COPY, FD_HUGETLB, REJECT, R(NOT_SHMEM), false)
+
+/*
+ * Truncation attacks under the copy tier: the client shrinks its file
+ * between two commits.  The second access reads what is left, zeros the
+ * rest, keeps the pointer, and the client gets invalid_fd.
+ */
+
+struct truncate_case {
+	enum fd_kind kind;
+	off_t truncate_to;
+	/* server side */
+	int commits;
+	void *first;
+};
+
+static void
+client_truncate(void *data)
+{
+	const struct truncate_case *tc = data;
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(tc->kind);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffer;
+
+	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, buffer);
+	check(ftruncate(fd, tc->truncate_to) == 0);
+	wl_surface_attach(surface, buffer, 0, 0);
+	wl_surface_commit(surface);
+	client_expect_error(c, &wl_shm_pool_interface, WL_SHM_ERROR_INVALID_FD);
+	close(fd);
+	wl_proxy_destroy((struct wl_proxy *)buffer);
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	wl_proxy_destroy((struct wl_proxy *)surface);
+	test_client_destroy(c);
+}
+
+static void
+check_truncate_commit(struct wl_resource *surface, struct wl_resource *resource,
+		      void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	struct truncate_case *tc = data;
+	uint64_t left = 0;
+	uint8_t *pixels;
+
+	check(buffer);
+	check(sealshm_buffer_is_copied(buffer));
+	pixels = sealshm_buffer_begin_access(buffer);
+	if (tc->commits == 0) {
+		tc->first = pixels;
+		check_pattern(pixels, OFFSET, BYTES, 20);
+	} else {
+		check(pixels == tc->first);
+		if (tc->truncate_to > OFFSET)
+			left = (uint64_t)(tc->truncate_to - OFFSET);
+		check_pattern(pixels, OFFSET, left, 20);
+		for (uint64_t i = left; i < BYTES; i++)
+			check_msg(pixels[i] == 0, "byte %ju not zero",
+				  (uintmax_t)i);
+	}
+	sealshm_buffer_end_access(buffer, false);
+	tc->commits++;
+}
+
+static void
+run_truncate(struct truncate_case *tc)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_stats stats;
+
+	close(make_fd(tc->kind));
+	fx = fixture_create(&opts, check_truncate_commit, tc);
+	test_display_spawn(fx->d, client_truncate, tc);
+	fixture_run(fx);
+	check(tc->commits == 2);
+	sealshm_get_stats(fx->shm, &stats);
+	check(stats.copy_short_reads == 1);
+	check(stats.clients_disconnected == 1);
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file truncated"));
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "F_SEAL_SHRINK"));
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(copy_truncated_into_the_buffer_reads_zeros)
+{
+	struct truncate_case tc = { .kind = FD_UNSEALABLE_MEMFD,
+				    .truncate_to = OFFSET + 8 * KiB };
+
+	run_truncate(&tc);
+}
+
+TEST(copy_truncated_to_zero_reads_zeros)
+{
+	struct truncate_case tc = { .kind = FD_SHM_OPEN, .truncate_to = 0 };
+
+	run_truncate(&tc);
+}
+
+TEST(copy_truncated_disk_file_reads_zeros)
+{
+	struct truncate_case tc = { .kind = FD_DISK_FILE,
+				    .truncate_to = OFFSET + 1 };
+
+	run_truncate(&tc);
+}
+
+/* Copy tier: writes go back to the client's file; resize works. */
+
+static int to_client[2];
+
+static void
+client_write_back(void *data)
+{
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(FD_DISK_FILE);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffer, *grown;
+	uint8_t byte;
+
+	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, buffer);
+	check(read(to_client[0], &byte, 1) == 1);
+	check(pread(fd, &byte, 1, OFFSET) == 1);
+	check(byte == 0xa5);
+	check(pread(fd, &byte, 1, OFFSET + 1) == 1);
+	check(byte == pattern_byte(20, OFFSET + 1));
+
+	check(ftruncate(fd, 2 * POOL) == 0);
+	fill_pattern(fd, POOL, POOL, 20);
+	wl_shm_pool_resize(pool, 2 * POOL);
+	grown = wl_shm_pool_create_buffer(pool, 2 * POOL - BYTES, W, H, STRIDE,
+					  WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, grown);
+
+	close(fd);
+	wl_buffer_destroy(grown);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+static void
+write_commit(struct wl_resource *surface, struct wl_resource *resource,
+	     void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	int *commits = data;
+	uint8_t *pixels;
+
+	check(buffer);
+	check(!sealshm_buffer_is_read_only(buffer));
+	pixels = sealshm_buffer_begin_access(buffer);
+	if (*commits == 0) {
+		/* Nested accesses: only the outermost end writes back. */
+		check(sealshm_buffer_begin_access(buffer) == pixels);
+		pixels[0] = 0xa5;
+		sealshm_buffer_end_access(buffer, true);
+		sealshm_buffer_end_access(buffer, false);
+		check(write(to_client[1], pixels, 1) == 1);
+	} else {
+		check_pattern(pixels, 2 * POOL - BYTES, BYTES, 20);
+		sealshm_buffer_end_access(buffer, false);
+	}
+	(*commits)++;
+}
+
+TEST(copy_writes_back_and_resizes)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_stats stats;
+	int commits = 0;
+
+	close(make_fd(FD_DISK_FILE));
+	check(pipe2(to_client, O_CLOEXEC) == 0);
+	fx = fixture_create(&opts, write_commit, &commits);
+	test_display_spawn(fx->d, client_write_back, NULL);
+	fixture_run(fx);
+	check(commits == 2);
+	sealshm_get_stats(fx->shm, &stats);
+	check(stats.resizes_accepted == 1);
+	check(stats.pools_accepted_by_tier[2] == 1);
+	check(stats.map_calls == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+	close(to_client[0]);
+	close(to_client[1]);
+}
