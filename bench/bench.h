@@ -122,6 +122,14 @@ int
 bench_client_run(const struct trial *trial, const int *fds, int nfds,
 		 struct client_result *result);
 
+/*
+ * Time re-validating a resize by fstat() of the pool's fd and by
+ * process_vm_readv() of the pool's last byte, @p iterations times each, in
+ * this process.  @return 0, or -1 after printing why.
+ */
+int
+bench_revalidate(int iterations, double *fstat_ns, double *readv_ns);
+
 /* Mapping calls seen by the interposer since the process started. */
 uint64_t
 map_count_get(void);

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-LINE = re.compile(r'^(?P<name>[a-z0-9x-]+): (?P<a>[a-z-]+) (?P<av>\S+) '
-                  r'(?P<unit>\S+), (?P<b>[a-z-]+) (?P<bv>\S+) (?P=unit), '
+LINE = re.compile(r'^(?P<name>[a-z0-9x-]+): (?P<a>[a-z_-]+) (?P<av>\S+) '
+                  r'(?P<unit>\S+), (?P<b>[a-z_-]+) (?P<bv>\S+) (?P=unit), '
                   r'ratio (?P<r>\S+)$')
 EXPECTED = [
     'frame-loop-256x256', 'frame-loop-1920x1080', 'frame-loop-3840x2160',
@@ -31,6 +31,7 @@ EXPECTED = [
     'composition-1920x1080',
     'copy-tier-1920x1080', 'copy-tier-1920x1080-server-cpu',
     'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
+    'resize-revalidate',
 ]
 QUICK_RESIZE_STEPS = 20
 

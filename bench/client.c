@@ -70,8 +70,8 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		conn->compositor = wl_registry_bind(
 			registry, name, &wl_compositor_interface, 4);
 	else if (strcmp(interface, wl_shm_interface.name) == 0)
-		conn->shm = wl_registry_bind(registry, name,
-					     &wl_shm_interface, 1);
+		conn->shm =
+			wl_registry_bind(registry, name, &wl_shm_interface, 1);
 }
 
 static void
@@ -189,8 +189,8 @@ create_memfd(enum client_alloc alloc, size_t size)
 static void *
 map_fd(int fd, size_t size)
 {
-	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			  0);
+	void *data =
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	if (data == MAP_FAILED)
 		fail("mmap");
@@ -230,9 +230,8 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	pool = wl_shm_create_pool(conn->shm, fd, (int32_t)(2 * size));
 	for (i = 0; i < 2; i++) {
 		buffers[i].data = data + i * size;
-		buffers[i].wl_buffer = create_buffer(conn, pool, i * size,
-						     trial->width,
-						     trial->height);
+		buffers[i].wl_buffer = create_buffer(
+			conn, pool, i * size, trial->width, trial->height);
 		wl_buffer_add_listener(buffers[i].wl_buffer, &buffer_listener,
 				       &buffers[i]);
 	}
@@ -298,8 +297,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 /* Step @p i of the resize: up from the smallest to the largest size in the
  * first half of the steps, back down in the second. */
 static void
-resize_size(const struct trial *trial, int i, int32_t *width,
-	    int32_t *height)
+resize_size(const struct trial *trial, int i, int32_t *width, int32_t *height)
 {
 	int half = trial->steps / 2;
 	int pos = i < half ? i : trial->steps - 1 - i;
@@ -460,9 +458,9 @@ run_scale(const struct trial *trial, const int *fds, int nfds,
 			pool = wl_shm_create_pool(conns[c].shm, fd,
 						  (int32_t)size);
 			close(fd);
-			wl_buffers[c * per + b] = create_buffer(
-				&conns[c], pool, 0, trial->width,
-				trial->height);
+			wl_buffers[c * per + b] =
+				create_buffer(&conns[c], pool, 0, trial->width,
+					      trial->height);
 			wl_shm_pool_destroy(pool);
 			wl_surface_attach(conns[c].surface,
 					  wl_buffers[c * per + b], 0, 0);

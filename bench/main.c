@@ -69,14 +69,9 @@ static int metric_count;
 static struct goal goals[MAX_GOALS];
 static int goal_count;
 
-static const char *const workload_names[] = {
-	"frame-loop", "churn", "resize", "composition", "copy-tier", "scale",
-};
-#define WORKLOAD_COUNT (sizeof(workload_names) / sizeof(workload_names[0]))
-
 static struct metric *
-metric_add(const char *name, const char *unit, bool higher_better,
-	   bool print, const char *label_a, const char *label_b)
+metric_add(const char *name, const char *unit, bool higher_better, bool print,
+	   const char *label_a, const char *label_b)
 {
 	struct metric *m;
 
@@ -363,7 +358,9 @@ static void
 bench_frame_loop(const struct config *cfg)
 {
 	static const int32_t sizes[][2] = {
-		{ 256, 256 }, { 1920, 1080 }, { 3840, 2160 },
+		{ 256, 256 },
+		{ 1920, 1080 },
+		{ 3840, 2160 },
 	};
 	struct client_result cres;
 	struct server_result sres;
@@ -383,8 +380,8 @@ bench_frame_loop(const struct config *cfg)
 				 "libwayland");
 		snprintf(name, sizeof(name), "frame-loop-%dx%d-server-access",
 			 sizes[s][0], sizes[s][1]);
-		access = metric_add(name, "us/commit", false, false,
-				    "sealshm", "libwayland");
+		access = metric_add(name, "us/commit", false, false, "sealshm",
+				    "libwayland");
 		for (t = 0; t < cfg->trials; t++) {
 			for (k = 0; k < 2; k++) {
 				struct trial trial = {
@@ -412,9 +409,8 @@ bench_frame_loop(const struct config *cfg)
 		snprintf(name, sizeof(name), "frame-loop-%dx%d", sizes[s][0],
 			 sizes[s][1]);
 		fps = metric_find(name);
-		goal_add(metric_ratio(fps) >= 1.0,
-			 "frame loop ratio >= 1.0", "%s ratio %.3f", name,
-			 metric_ratio(fps));
+		goal_add(metric_ratio(fps) >= 1.0, "frame loop ratio >= 1.0",
+			 "%s ratio %.3f", name, metric_ratio(fps));
 	}
 }
 
@@ -535,8 +531,7 @@ bench_resize(const struct config *cfg)
 	h = metric_median(helper, true);
 	p = metric_median(ppb, true);
 	goal_add(h < p, "resize: helper faster than pool-per-buffer",
-		 "sealshm server: helper %.3f s, pool-per-buffer %.3f s", h,
-		 p);
+		 "sealshm server: helper %.3f s, pool-per-buffer %.3f s", h, p);
 }
 
 static void
@@ -547,8 +542,8 @@ bench_composition(const struct config *cfg)
 	struct metric *m;
 	int t;
 
-	m = metric_add("composition-1920x1080", "GB/s", true, true,
-		       "sealshm", "memcpy");
+	m = metric_add("composition-1920x1080", "GB/s", true, true, "sealshm",
+		       "memcpy");
 	for (t = 0; t < cfg->trials; t++) {
 		struct trial trial = {
 			.backend = BACKEND_SEALSHM,
@@ -636,8 +631,7 @@ bench_scale(const struct config *cfg)
 	snprintf(name, sizeof(name), "scale-%dx3-rss-anon-growth",
 		 cfg->scale_clients);
 	anon = metric_add(name, "KiB", false, false, "sealshm", "libwayland");
-	snprintf(name, sizeof(name), "scale-%dx3-mappings",
-		 cfg->scale_clients);
+	snprintf(name, sizeof(name), "scale-%dx3-mappings", cfg->scale_clients);
 	maps = metric_add(name, "mappings", false, true, "sealshm",
 			  "libwayland");
 	snprintf(name, sizeof(name), "scale-%dx3-fds", cfg->scale_clients);
@@ -662,13 +656,56 @@ bench_scale(const struct config *cfg)
 				       (double)sres.rss_anon_base_kib);
 			sample(maps, a,
 			       (double)sres.maps - (double)sres.maps_base);
-			sample(fds, a, (double)sres.fds - (double)sres.fds_base);
+			sample(fds, a,
+			       (double)sres.fds - (double)sres.fds_base);
 		}
 	}
 	metric_print(rss);
 	metric_print(maps);
 	metric_print(fds);
 }
+
+/*
+ * Not a client/server workload: the cost of the check the server makes at
+ * every wl_shm_pool.resize, against the fd-free alternative, so that the
+ * choice written down in server/pool.c rests on a number.
+ */
+static void
+bench_revalidate_choice(const struct config *cfg)
+{
+	int iterations = cfg->quick ? 1000 : 100000;
+	double fstat_ns, readv_ns;
+	struct metric *m;
+	int t;
+
+	m = metric_add("resize-revalidate", "ns", false, true, "fstat",
+		       "process_vm_readv");
+	for (t = 0; t < cfg->trials; t++) {
+		if (bench_revalidate(iterations, &fstat_ns, &readv_ns) < 0)
+			exit(EXIT_FAILURE);
+		sample(m, true, fstat_ns);
+		sample(m, false, readv_ns);
+	}
+	metric_print(m);
+}
+
+static const struct workload {
+	const char *name;
+	void (*run)(const struct config *cfg);
+	/* trials when not --quick; 0 for the default */
+	int trials;
+} workloads[] = {
+	{ "frame-loop", bench_frame_loop, 0 },
+	{ "churn", bench_churn, 0 },
+	/* these take seconds per trial: three keep the median honest
+	 * within the time budget */
+	{ "resize", bench_resize, 3 },
+	{ "composition", bench_composition, 5 },
+	{ "copy-tier", bench_copy_tier, 0 },
+	{ "scale", bench_scale, 3 },
+	{ "revalidate", bench_revalidate_choice, 0 },
+};
+#define WORKLOAD_COUNT (sizeof(workloads) / sizeof(workloads[0]))
 
 /* Output */
 
@@ -734,8 +771,7 @@ json_samples(FILE *f, const double *v, int n)
 }
 
 static int
-write_json(const char *path, const struct config *cfg, int argc,
-	   char **argv)
+write_json(const char *path, const struct config *cfg, int argc, char **argv)
 {
 	struct utsname uts;
 	char cpu[128];
@@ -764,8 +800,8 @@ write_json(const char *path, const struct config *cfg, int argc,
 		size_t used = 0;
 
 		for (i = 0; i < argc && used < sizeof(cmd); i++)
-			used += snprintf(cmd + used, sizeof(cmd) - used,
-					 "%s%s", i ? " " : "", argv[i]);
+			used += snprintf(cmd + used, sizeof(cmd) - used, "%s%s",
+					 i ? " " : "", argv[i]);
 		json_string(f, cmd);
 	}
 	fprintf(f, ",\n  \"quick\": %s,\n  \"cpu\": %d,\n",
@@ -832,7 +868,7 @@ usage(FILE *f)
 		"               last one); -1 lets the scheduler place them\n"
 		"  --workload   run only these (default all):");
 	for (i = 0; i < WORKLOAD_COUNT; i++)
-		fprintf(f, " %s", workload_names[i]);
+		fprintf(f, " %s", workloads[i].name);
 	fputc('\n', f);
 }
 
@@ -846,11 +882,10 @@ select_workloads(const char *arg, bool *selected)
 	for (name = copy ? strtok_r(copy, ",", &save) : NULL; name;
 	     name = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < WORKLOAD_COUNT; i++)
-			if (strcmp(name, workload_names[i]) == 0)
+			if (strcmp(name, workloads[i].name) == 0)
 				break;
 		if (i == WORKLOAD_COUNT) {
-			fprintf(stderr, "bench: unknown workload '%s'\n",
-				name);
+			fprintf(stderr, "bench: unknown workload '%s'\n", name);
 			ok = false;
 			break;
 		}
@@ -871,10 +906,6 @@ main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
-	};
-	static void (*const run[])(const struct config *) = {
-		bench_frame_loop, bench_churn,	   bench_resize,
-		bench_composition, bench_copy_tier, bench_scale,
 	};
 	bool selected[WORKLOAD_COUNT] = { false }, any = false;
 	const char *json = NULL;
@@ -972,16 +1003,11 @@ main(int argc, char **argv)
 		if (any && !selected[i])
 			continue;
 		run_cfg = cfg;
-		/* These take seconds per trial; three keep the median
-		 * honest within the time budget. */
-		if (!cfg.quick && (run[i] == bench_resize ||
-				   run[i] == bench_scale))
-			run_cfg.trials = 3;
-		if (!cfg.quick && run[i] == bench_composition)
-			run_cfg.trials = 5;
+		if (!cfg.quick && workloads[i].trials)
+			run_cfg.trials = workloads[i].trials;
 		if (trials)
 			run_cfg.trials = trials;
-		run[i](&run_cfg);
+		workloads[i].run(&run_cfg);
 	}
 
 	for (i = 0; i < goal_count; i++) {

@@ -265,10 +265,10 @@ read_pixels(const struct access *access)
 static void
 compose(struct server *server, const struct access *access)
 {
-	int32_t width = access->width < OUTPUT_WIDTH ? access->width
-						      : OUTPUT_WIDTH;
-	int32_t height = access->height < OUTPUT_HEIGHT ? access->height
-							: OUTPUT_HEIGHT;
+	int32_t width =
+		access->width < OUTPUT_WIDTH ? access->width : OUTPUT_WIDTH;
+	int32_t height =
+		access->height < OUTPUT_HEIGHT ? access->height : OUTPUT_HEIGHT;
 	uint32_t *out = pixman_image_get_data(server->output);
 	int out_stride = pixman_image_get_stride(server->output);
 	double bytes = (double)width * height * 4;
@@ -448,7 +448,7 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 		else if (server->commits > BENCH_WARMUP_FRAMES)
 			server->cpu_last = cpu_ns();
 	}
-	wl_resource_for_each_safe(callback, tmp, &surface->frames) {
+	wl_resource_for_each_safe (callback, tmp, &surface->frames) {
 		wl_callback_send_done(callback, msec);
 		wl_resource_destroy(callback);
 	}
@@ -461,8 +461,8 @@ surface_set_buffer_transform(struct wl_client *client,
 }
 
 static void
-surface_set_buffer_scale(struct wl_client *client,
-			 struct wl_resource *resource, int32_t scale)
+surface_set_buffer_scale(struct wl_client *client, struct wl_resource *resource,
+			 int32_t scale)
 {
 }
 
@@ -486,7 +486,7 @@ surface_free(struct wl_resource *resource)
 	struct wl_resource *callback, *tmp;
 
 	surface_clear_pending(surface);
-	wl_resource_for_each_safe(callback, tmp, &surface->frames)
+	wl_resource_for_each_safe (callback, tmp, &surface->frames)
 		wl_resource_destroy(callback);
 	free(surface);
 }
@@ -494,8 +494,8 @@ surface_free(struct wl_resource *resource)
 /* wl_region: accepted and ignored, the bench draws no regions. */
 
 static void
-region_rect(struct wl_client *client, struct wl_resource *resource,
-	    int32_t x, int32_t y, int32_t width, int32_t height)
+region_rect(struct wl_client *client, struct wl_resource *resource, int32_t x,
+	    int32_t y, int32_t width, int32_t height)
 {
 }
 
@@ -519,9 +519,9 @@ compositor_create_surface(struct wl_client *client,
 	}
 	surface->server = wl_resource_get_user_data(resource);
 	wl_list_init(&surface->frames);
-	surface->resource = wl_resource_create(
-		client, &wl_surface_interface,
-		wl_resource_get_version(resource), id);
+	surface->resource =
+		wl_resource_create(client, &wl_surface_interface,
+				   wl_resource_get_version(resource), id);
 	if (!surface->resource) {
 		free(surface);
 		wl_client_post_no_memory(client);
@@ -532,8 +532,8 @@ compositor_create_surface(struct wl_client *client,
 }
 
 static void
-compositor_create_region(struct wl_client *client,
-			 struct wl_resource *resource, uint32_t id)
+compositor_create_region(struct wl_client *client, struct wl_resource *resource,
+			 uint32_t id)
 {
 	struct wl_resource *region;
 
@@ -556,14 +556,13 @@ bind_compositor(struct wl_client *client, void *data, uint32_t version,
 {
 	struct wl_resource *resource;
 
-	resource = wl_resource_create(client, &wl_compositor_interface,
-				      version, id);
+	resource = wl_resource_create(client, &wl_compositor_interface, version,
+				      id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
 	}
-	wl_resource_set_implementation(resource, &compositor_impl, data,
-				       NULL);
+	wl_resource_set_implementation(resource, &compositor_impl, data, NULL);
 }
 
 static void
@@ -601,9 +600,9 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 	}
 	if (server.impl->init(&server) < 0)
 		goto out_display;
-	server.compositor = wl_global_create(server.display,
-					     &wl_compositor_interface, 4,
-					     &server, bind_compositor);
+	server.compositor =
+		wl_global_create(server.display, &wl_compositor_interface, 4,
+				 &server, bind_compositor);
 	if (!server.compositor)
 		goto out_backend;
 	if (trial->mode == SERVER_COMPOSE) {
