@@ -6,7 +6,8 @@
 #
 # The files are those git knows about (tracked, plus untracked ones that
 # are not ignored, so a new file is caught before it is committed); without
-# git, every file under ROOT except .git/ and build*/ directories.
+# git, every file under ROOT except .git/, build*/ and other Meson build
+# directories.
 #
 # Exempt, because they cannot carry a comment or are not code:
 #   LICENSE               the license text itself
@@ -28,7 +29,10 @@ list_files() {
 	   git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		git ls-files --cached --others --exclude-standard
 	else
+		# Meson build directories, whatever their names, hold a
+		# meson-private directory.
 		find . -name .git -prune -o -type d -name 'build*' -prune -o \
+			-type d -exec test -d '{}/meson-private' ';' -prune -o \
 			-type f -print | sed 's|^\./||'
 	fi
 }
