@@ -1008,3 +1008,92 @@ TEST(destroyed_with_the_display)
 	 * report anything sealshm left behind. */
 	test_display_destroy(d);
 }
+
+/*
+ * The default log handler prints errors, and only errors, to stderr: a
+ * client bug stays quiet, a failed mmap (address space exhausted with
+ * RLIMIT_AS) is printed, and the client gets map-failed.
+ */
+
+#define BIG_POOL (256 * MiB)
+
+static void
+client_two_pools(void *data)
+{
+	struct test_client *c = test_client_connect();
+	int fd = make_sealed_memfd(BIG_POOL);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, 4096);
+	struct wl_shm_pool *big;
+
+	check(test_client_roundtrip_error(c, NULL) == 0);
+	big = wl_shm_create_pool(c->shm, fd, BIG_POOL);
+	close(fd);
+	client_expect_error(c, &wl_shm_interface, WL_SHM_ERROR_INVALID_FD);
+	wl_proxy_destroy((struct wl_proxy *)big);
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	test_client_destroy(c);
+}
+
+static uint64_t
+address_space_in_use(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long kib = 0;
+	char line[256];
+
+	check(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmSize: %llu kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	check(kib > 0);
+	return kib * 1024;
+}
+
+TEST(default_log_handler_prints_only_errors)
+{
+	struct test_display *d;
+	struct sealshm_stats stats;
+	struct sealshm *shm;
+	struct rlimit lim;
+	char out[4096] = "";
+	int err_fd, saved;
+	ssize_t n;
+
+	if (test_is_instrumented())
+		test_skip("sanitizers and valgrind need the address space");
+	err_fd = memfd_create("stderr", MFD_CLOEXEC);
+	check(err_fd >= 0);
+	saved = dup(STDERR_FILENO);
+	check(saved >= 0);
+
+	d = test_display_create();
+	shm = sealshm_create(d->display, NULL);
+	check(shm);
+	check(getrlimit(RLIMIT_AS, &lim) == 0);
+	lim.rlim_cur = address_space_in_use() + BIG_POOL / 2;
+	check(setrlimit(RLIMIT_AS, &lim) == 0);
+
+	check(dup2(err_fd, STDERR_FILENO) == STDERR_FILENO);
+	test_display_spawn(d, client_two_pools, NULL);
+	check(test_display_run(d) == 0);
+	fflush(stderr);
+	check(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+	close(saved);
+
+	sealshm_get_stats(shm, &stats);
+	check(stats.pools_accepted == 1);
+	check(stats.pools_rejected_by_reason[SEALSHM_REJECT_MAP_FAILED] == 1);
+	n = pread(err_fd, out, sizeof(out) - 1, 0);
+	check(n > 0);
+	out[n] = '\0';
+	close(err_fd);
+	check_msg(strstr(out, "sealshm: mmap of a 268435456-byte client pool "
+			      "failed"),
+		  "stderr: %s", out);
+	/* The client bug itself went to the debug level: not printed. */
+	check_msg(!strstr(out, "client bug"), "stderr: %s", out);
+	sealshm_destroy(shm);
+	test_display_destroy(d);
+}
