@@ -103,13 +103,18 @@ enum sealshm_policy {
 	 */
 	SEALSHM_POLICY_STRICT = 0,
 	/**
-	 * As strict, and a sealable memfd without F_SEAL_SEAL is sealed
-	 * F_SEAL_SHRINK by the server (never F_SEAL_GROW).
+	 * As strict, and a memfd made with MFD_ALLOW_SEALING, without
+	 * F_SEAL_SEAL and sent writable, is sealed F_SEAL_SHRINK by the
+	 * server (never F_SEAL_GROW), then treated as sealed.
 	 */
 	SEALSHM_POLICY_SEAL = 1,
 	/**
-	 * As seal, and any other regular file is accepted but never mapped:
-	 * buffer contents are copied with pread()/pwrite() on access.
+	 * As seal, and any other readable regular file is accepted but never
+	 * mapped: buffer contents are copied with pread()/pwrite() on access
+	 * (sealshm_buffer_begin_access()), into stride * height bytes of
+	 * module memory per buffer, allocated when the buffer is created.
+	 * Pipes, sockets, devices, directories and hugetlbfs files are
+	 * still refused.
 	 */
 	SEALSHM_POLICY_COPY = 2,
 };
