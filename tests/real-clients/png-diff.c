@@ -107,8 +107,8 @@ main(int argc, char *argv[])
 	if (differing == 0)
 		x0 = y0 = 0;
 	printf("differing=%llu vivid=%llu box=%u,%u %ux%u\n",
-	       (unsigned long long)differing, (unsigned long long)vivid, x0,
-	       y0, x1 - x0, y1 - y0);
+	       (unsigned long long)differing, (unsigned long long)vivid, x0, y0,
+	       x1 - x0, y1 - y0);
 	ret = 0;
 
 out_b:

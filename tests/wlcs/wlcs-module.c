@@ -257,23 +257,25 @@ do_position_window(struct module_server *server, void *data)
 	struct module_client *mc;
 	struct wl_resource *surface = NULL;
 
-	wl_list_for_each(mc, &server->clients, link) {
+	wl_list_for_each (mc, &server->clients, link) {
 		if (mc->client_fd == pc->client_fd) {
 			surface = wl_client_get_object(mc->client,
 						       pc->surface_id);
 			break;
 		}
 	}
-	if (!surface) {
-		fprintf(stderr, "wlcs module: position_window_absolute: "
-			"no surface %u on client fd %d\n", pc->surface_id,
-			pc->client_fd);
+	if (!surface || strcmp(wl_resource_get_class(surface), "wl_surface")) {
+		fprintf(stderr,
+			"wlcs module: position_window_absolute: "
+			"no wl_surface %u on client fd %d\n",
+			pc->surface_id, pc->client_fd);
 		return;
 	}
-	if (!comp_server_position_surface(server->comp, surface, pc->x,
-					  pc->y))
-		fprintf(stderr, "wlcs module: position_window_absolute: "
-			"surface %u is not a toplevel\n", pc->surface_id);
+	if (!comp_server_position_surface(server->comp, surface, pc->x, pc->y))
+		fprintf(stderr,
+			"wlcs module: position_window_absolute: "
+			"surface %u is not a toplevel\n",
+			pc->surface_id);
 }
 
 static void
@@ -370,7 +372,9 @@ pointer_button_down(WlcsPointer *base, int button)
 {
 	struct module_pointer *pointer = wl_container_of(base, pointer, base);
 	struct pointer_call pc = {
-		.pointer = pointer, .button = button, .pressed = true,
+		.pointer = pointer,
+		.button = button,
+		.pressed = true,
 	};
 
 	run_on_loop(pointer->server, do_pointer_button, &pc);
@@ -381,7 +385,9 @@ pointer_button_up(WlcsPointer *base, int button)
 {
 	struct module_pointer *pointer = wl_container_of(base, pointer, base);
 	struct pointer_call pc = {
-		.pointer = pointer, .button = button, .pressed = false,
+		.pointer = pointer,
+		.button = button,
+		.pressed = false,
 	};
 
 	run_on_loop(pointer->server, do_pointer_button, &pc);
@@ -405,7 +411,7 @@ server_create_pointer(WlcsDisplayServer *base)
 	pointer = calloc(1, sizeof *pointer);
 	if (!pointer)
 		return NULL;
-	pointer->base = (WlcsPointer) {
+	pointer->base = (WlcsPointer){
 		.version = WLCS_POINTER_VERSION,
 		.move_absolute = pointer_move_absolute,
 		.move_relative = pointer_move_relative,
@@ -479,8 +485,10 @@ touch_down(WlcsTouch *base, wl_fixed_t x, wl_fixed_t y)
 {
 	struct module_touch *touch = wl_container_of(base, touch, base);
 	struct touch_call tc = {
-		.touch = touch, .action = TOUCH_DOWN,
-		.x = wl_fixed_to_double(x), .y = wl_fixed_to_double(y),
+		.touch = touch,
+		.action = TOUCH_DOWN,
+		.x = wl_fixed_to_double(x),
+		.y = wl_fixed_to_double(y),
 	};
 
 	run_on_loop(touch->server, do_touch, &tc);
@@ -491,8 +499,10 @@ touch_move(WlcsTouch *base, wl_fixed_t x, wl_fixed_t y)
 {
 	struct module_touch *touch = wl_container_of(base, touch, base);
 	struct touch_call tc = {
-		.touch = touch, .action = TOUCH_MOTION,
-		.x = wl_fixed_to_double(x), .y = wl_fixed_to_double(y),
+		.touch = touch,
+		.action = TOUCH_MOTION,
+		.x = wl_fixed_to_double(x),
+		.y = wl_fixed_to_double(y),
 	};
 
 	run_on_loop(touch->server, do_touch, &tc);
@@ -525,7 +535,7 @@ server_create_touch(WlcsDisplayServer *base)
 	touch = calloc(1, sizeof *touch);
 	if (!touch)
 		return NULL;
-	touch->base = (WlcsTouch) {
+	touch->base = (WlcsTouch){
 		.version = WLCS_TOUCH_VERSION,
 		.touch_down = touch_down,
 		.touch_move = touch_move,
@@ -584,8 +594,7 @@ fail:
 }
 
 static void
-handle_global_remove(void *data, struct wl_registry *registry,
-		     uint32_t name)
+handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 {
 }
 
@@ -670,8 +679,10 @@ scan_globals(struct module_server *server)
 static void
 usage_error(const char *arg)
 {
-	fprintf(stderr, "wlcs module: unknown option '%s'; the module takes "
-		"--policy strict|seal|copy\n", arg);
+	fprintf(stderr,
+		"wlcs module: unknown option '%s'; the module takes "
+		"--policy strict|seal|copy\n",
+		arg);
 }
 
 static WlcsDisplayServer *
@@ -688,8 +699,10 @@ create_server(int argc, const char **argv)
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
 			if (!sealshm_policy_from_name(argv[++i],
 						      &options.policy)) {
-				fprintf(stderr, "wlcs module: unknown policy "
-					"'%s'\n", argv[i]);
+				fprintf(stderr,
+					"wlcs module: unknown policy "
+					"'%s'\n",
+					argv[i]);
 				return NULL;
 			}
 		} else {
@@ -701,7 +714,7 @@ create_server(int argc, const char **argv)
 	server = calloc(1, sizeof *server);
 	if (!server)
 		return NULL;
-	server->base = (WlcsDisplayServer) {
+	server->base = (WlcsDisplayServer){
 		.version = 2,
 		.start = server_start,
 		.stop = server_stop,
@@ -725,10 +738,9 @@ create_server(int argc, const char **argv)
 	server->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (server->call_fd < 0)
 		goto err_comp;
-	server->call_source = wl_event_loop_add_fd(server->loop,
-						   server->call_fd,
-						   WL_EVENT_READABLE,
-						   handle_call, server);
+	server->call_source =
+		wl_event_loop_add_fd(server->loop, server->call_fd,
+				     WL_EVENT_READABLE, handle_call, server);
 	if (!server->call_source)
 		goto err_fd;
 	if (scan_globals(server) < 0) {
