@@ -732,6 +732,21 @@ read_cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* The first three fields of /proc/loadavg: how busy the machine was. */
+static void
+read_loadavg(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	float l1, l5, l15;
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	if (fscanf(f, "%f %f %f", &l1, &l5, &l15) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", l1, l5, l15);
+	fclose(f);
+}
+
 static void
 json_string(FILE *f, const char *s)
 {
@@ -771,10 +786,11 @@ json_samples(FILE *f, const double *v, int n)
 }
 
 static int
-write_json(const char *path, const struct config *cfg, int argc, char **argv)
+write_json(const char *path, const struct config *cfg, int argc, char **argv,
+	   const char *load_start)
 {
 	struct utsname uts;
-	char cpu[128];
+	char cpu[128], load_end[64];
 	FILE *f;
 	int i;
 
@@ -785,6 +801,7 @@ write_json(const char *path, const struct config *cfg, int argc, char **argv)
 	}
 	uname(&uts);
 	read_cpu_model(cpu, sizeof(cpu));
+	read_loadavg(load_end, sizeof(load_end));
 	fputs("{\n  \"machine\": {\"nproc\": ", f);
 	fprintf(f, "%ld, \"cpu\": ", sysconf(_SC_NPROCESSORS_ONLN));
 	json_string(f, cpu);
@@ -794,6 +811,10 @@ write_json(const char *path, const struct config *cfg, int argc, char **argv)
 	json_string(f, WAYLAND_VERSION);
 	fputs(", \"pixman\": ", f);
 	json_string(f, pixman_version_string());
+	fputs(", \"loadavg_start\": ", f);
+	json_string(f, load_start);
+	fputs(", \"loadavg_end\": ", f);
+	json_string(f, load_end);
 	fputs("},\n  \"command\": ", f);
 	{
 		char cmd[512] = "";
@@ -911,6 +932,7 @@ main(int argc, char **argv)
 	const char *json = NULL;
 	struct config cfg = { .cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1 },
 		      run_cfg;
+	char load_start[64];
 	cpu_set_t cpus;
 	int opt, trials = 0, i;
 	char *end;
@@ -958,6 +980,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
+
+	read_loadavg(load_start, sizeof(load_start));
 
 	/* A dead child must not kill the bench on its next write. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1014,7 +1038,7 @@ main(int argc, char **argv)
 		printf("goal %s: %s (%s)\n", goals[i].text,
 		       goals[i].met ? "met" : "MISSED", goals[i].detail);
 	}
-	if (json && write_json(json, &cfg, argc, argv) < 0)
+	if (json && write_json(json, &cfg, argc, argv, load_start) < 0)
 		return EXIT_FAILURE;
 	return EXIT_SUCCESS;
 }
