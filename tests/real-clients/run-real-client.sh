@@ -17,7 +17,9 @@
 #    differ (its content was: weston-simple-egl's triangle spins about the
 #    vertical axis, so some frames catch it edge-on).
 # Screenshots and stats stay in OUTDIR/NAME-*.  Exits 77 with the reason
-# when PROGRAM is not installed.
+# when PROGRAM is not installed, or when NEEDS_FILE is set in the
+# environment and no file matches that glob (for example Mesa's software
+# driver, which weston only recommends).
 set -u
 
 comp=$1
@@ -37,6 +39,15 @@ if ! command -v "$program" >/dev/null 2>&1; then
 	     "(Debian: gtk-3-examples for gtk3-widget-factory, weston for" \
 	     "weston-simple-*)" >&2
 	exit 77
+fi
+
+if [ -n "${NEEDS_FILE:-}" ]; then
+	# shellcheck disable=SC2086 # the glob is meant to expand
+	if ! ls $NEEDS_FILE >/dev/null 2>&1; then
+		echo "$NEEDS_FILE is missing (${NEEDS_PACKAGE:-a package}" \
+		     "is not installed): skipping" >&2
+		exit 77
+	fi
 fi
 
 XDG_RUNTIME_DIR=$(mktemp -d /tmp/sealshm-real-XXXXXX)
