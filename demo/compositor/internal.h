@@ -69,6 +69,9 @@ struct comp_seat {
 	struct wl_list seats;
 	struct wl_list pointers;
 	struct wl_list touches;
+	/* where the pointer is, once a driver moved it */
+	bool pointer_valid;
+	double pointer_x, pointer_y;
 	struct comp_surface *pointer_focus;
 	struct wl_listener pointer_focus_destroy;
 	int32_t focus_x, focus_y;
@@ -88,6 +91,8 @@ struct comp_server {
 	struct wl_global *output_global;
 	struct wl_global *seat_global;
 	struct wl_global *data_device_manager_global;
+	/* bound wl_output objects: wl_resource links */
+	struct wl_list outputs;
 	struct wl_listener client_created;
 
 	/* every wl_surface: comp_surface.link */
@@ -134,11 +139,17 @@ struct comp_surface_state {
 	pixman_region32_t surface_damage;
 	pixman_region32_t buffer_damage;
 	struct wl_list frame_callbacks;
+	/* wl_surface.set_input_region, NULL meaning infinite */
+	bool input_set;
+	bool input_infinite;
+	pixman_region32_t input;
 };
 
 struct comp_surface_role {
 	const char *name;
-	/* return false after posting an error to refuse the commit */
+	/* return false after posting an error to refuse the request */
+	bool (*attach)(struct comp_surface *surface,
+		       struct wl_resource *buffer);
 	bool (*precommit)(struct comp_surface *surface,
 			  struct comp_surface_state *state);
 	void (*commit)(struct comp_surface *surface);
@@ -179,6 +190,9 @@ struct comp_surface {
 	pixman_region32_t content_damage;
 	/* committed frame callbacks waiting for the next frame */
 	struct wl_list frame_callbacks;
+	/* where input lands, in surface coordinates, clipped to the size */
+	bool input_infinite;
+	pixman_region32_t input;
 
 	const struct comp_surface_role *role;
 	void *role_data;
@@ -189,6 +203,8 @@ struct comp_surface {
 	bool shown;
 	pixman_box32_t shown_box;
 	uint32_t seen_seq;
+	/* wl_surface.enter was sent for the output */
+	bool on_output;
 
 	struct wl_signal destroy_signal;
 };
@@ -227,7 +243,6 @@ struct comp_xdg_surface {
 	/* configure serials sent and not yet acknowledged, oldest first */
 	uint32_t serials[16];
 	int serials_len;
-	bool configured;
 	bool initial_configure_sent;
 	bool mapped;
 
@@ -312,6 +327,14 @@ comp_output_init(struct comp_server *server);
 
 int
 comp_seat_init(struct comp_server *server);
+
+/* after the scene changed: the pointer may be over another surface now */
+void
+comp_seat_refocus(struct comp_server *server);
+
+/* send wl_surface.enter (or leave) for the output */
+void
+comp_output_surface_enter(struct comp_surface *surface, bool enter);
 
 /* the xdg_surface of a wl_surface, or NULL */
 struct comp_xdg_surface *

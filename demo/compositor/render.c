@@ -124,6 +124,8 @@ update_shown(struct comp_surface *surface, int32_t x, int32_t y, void *data)
 	surface->shown = true;
 	surface->shown_box = box;
 	surface->seen_seq = server->frame_seq;
+	if (!surface->on_output)
+		comp_output_surface_enter(surface, true);
 
 	pixman_region32_translate(&surface->content_damage, x, y);
 	pixman_region32_intersect_rect(&surface->content_damage,
@@ -169,7 +171,10 @@ check_surface_at(struct comp_surface *surface, int32_t x, int32_t y, void *data)
 
 	/* Later surfaces are higher: the last hit wins. */
 	if (at->x >= x && at->y >= y && at->x < x + surface->width &&
-	    at->y < y + surface->height) {
+	    at->y < y + surface->height &&
+	    (surface->input_infinite ||
+	     pixman_region32_contains_point(&surface->input, (int)(at->x - x),
+					    (int)(at->y - y), NULL))) {
 		at->found = surface;
 		at->origin_x = x;
 		at->origin_y = y;
@@ -211,11 +216,16 @@ comp_server_repaint(struct comp_server *server)
 	wl_list_for_each (surface, &server->surfaces, link) {
 		if (surface->shown && surface->seen_seq != server->frame_seq)
 			comp_surface_damage_shown(surface);
+		if (surface->on_output &&
+		    surface->seen_seq != server->frame_seq)
+			comp_output_surface_enter(surface, false);
 		pixman_region32_clear(&surface->content_damage);
 		wl_list_insert_list(server->presented_callbacks.prev,
 				    &surface->frame_callbacks);
 		wl_list_init(&surface->frame_callbacks);
 	}
+
+	comp_seat_refocus(server);
 
 	pixman_region32_init(&damage);
 	pixman_region32_intersect_rect(&damage, &server->damage, 0, 0,

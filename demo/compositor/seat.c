@@ -198,28 +198,26 @@ handle_pointer_focus_destroy(struct wl_listener *listener, void *data)
 	seat->pointer_focus = NULL;
 }
 
-void
-comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
-			   double x, double y)
+/* Pick the surface under the pointer; tell clients what changed. */
+static void
+update_pointer(struct comp_server *server, uint32_t time_msec, bool moved)
 {
 	struct comp_seat *seat = &server->seat;
+	double x = seat->pointer_x, y = seat->pointer_y;
 	struct comp_surface *surface;
 	struct wl_resource *resource;
 	struct wl_client *client;
 	int32_t ox, oy;
 
 	surface = comp_server_surface_at(server, x, y, &ox, &oy);
-	if (surface != seat->pointer_focus || ox != seat->focus_x ||
-	    oy != seat->focus_y) {
-		if (surface != seat->pointer_focus) {
-			set_pointer_focus(server, surface, ox, oy, x, y);
-			return;
-		}
-		seat->focus_x = ox;
-		seat->focus_y = oy;
-	}
-	if (!surface)
+	if (surface != seat->pointer_focus) {
+		set_pointer_focus(server, surface, ox, oy, x, y);
 		return;
+	}
+	if (!surface || (!moved && ox == seat->focus_x && oy == seat->focus_y))
+		return;
+	seat->focus_x = ox;
+	seat->focus_y = oy;
 	client = wl_resource_get_client(surface->resource);
 	wl_resource_for_each (resource, &seat->pointers) {
 		if (wl_resource_get_client(resource) != client)
@@ -229,6 +227,23 @@ comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
 				       wl_fixed_from_double(y - oy));
 		send_frame(resource);
 	}
+}
+
+void
+comp_server_pointer_motion(struct comp_server *server, uint32_t time_msec,
+			   double x, double y)
+{
+	server->seat.pointer_valid = true;
+	server->seat.pointer_x = x;
+	server->seat.pointer_y = y;
+	update_pointer(server, time_msec, true);
+}
+
+void
+comp_seat_refocus(struct comp_server *server)
+{
+	if (server->seat.pointer_valid)
+		update_pointer(server, comp_now_msec(), false);
 }
 
 void

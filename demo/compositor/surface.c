@@ -38,9 +38,9 @@ handle_cache_buffer_destroy(struct wl_listener *listener, void *data)
 }
 
 /*
- * Damage coordinates come from clients and may be anything: keep them
- * (and their products with the scale) far from int32 overflow.  No
- * surface is anywhere near this large.
+ * Damage and region coordinates come from clients and may be anything:
+ * keep them (and their products with the scale) far from int32 overflow.
+ * No surface is anywhere near this large.
  */
 #define DAMAGE_LIMIT (1 << 24)
 
@@ -92,6 +92,9 @@ state_init(struct comp_surface_state *state)
 	pixman_region32_init(&state->surface_damage);
 	pixman_region32_init(&state->buffer_damage);
 	wl_list_init(&state->frame_callbacks);
+	state->input_set = false;
+	state->input_infinite = true;
+	pixman_region32_init(&state->input);
 }
 
 static void
@@ -117,6 +120,7 @@ state_reset(struct comp_surface_state *state)
 	state->scale_set = false;
 	pixman_region32_clear(&state->surface_damage);
 	pixman_region32_clear(&state->buffer_damage);
+	state->input_set = false;
 }
 
 static void
@@ -135,6 +139,7 @@ state_fini(struct comp_surface_state *state)
 	destroy_callbacks(&state->frame_callbacks);
 	pixman_region32_fini(&state->surface_damage);
 	pixman_region32_fini(&state->buffer_damage);
+	pixman_region32_fini(&state->input);
 }
 
 /* Fold a newer state into an older one that was not applied yet. */
@@ -146,6 +151,11 @@ state_merge(struct comp_surface_state *into, struct comp_surface_state *from)
 	if (from->scale_set) {
 		into->scale_set = true;
 		into->scale = from->scale;
+	}
+	if (from->input_set) {
+		into->input_set = true;
+		into->input_infinite = from->input_infinite;
+		pixman_region32_copy(&into->input, &from->input);
 	}
 	pixman_region32_union(&into->surface_damage, &into->surface_damage,
 			      &from->surface_damage);
@@ -300,6 +310,10 @@ apply_state(struct comp_surface *surface, struct comp_surface_state *state)
 	if (state->scale_set)
 		surface->scale = state->scale;
 	scale = surface->scale;
+	if (state->input_set) {
+		surface->input_infinite = state->input_infinite;
+		pixman_region32_copy(&surface->input, &state->input);
+	}
 
 	/* Damage in both coordinate spaces: buffer space to copy, surface
 	 * space to re-composite. */
@@ -381,6 +395,9 @@ surface_attach(struct wl_client *client, struct wl_resource *resource,
 				x, y);
 		return;
 	}
+	if (surface->role && surface->role->attach && surface->role_data &&
+	    !surface->role->attach(surface, buffer))
+		return;
 	/* The offset moves the window in compositors that place windows by
 	 * their content; ours places by window geometry, so it is moot. */
 	state_set_buffer(&surface->pending, buffer);
@@ -423,11 +440,31 @@ surface_frame(struct wl_client *client, struct wl_resource *resource,
 }
 
 static void
-surface_set_region(struct wl_client *client, struct wl_resource *resource,
-		   struct wl_resource *region)
+surface_set_opaque_region(struct wl_client *client,
+			  struct wl_resource *resource,
+			  struct wl_resource *region)
 {
-	/* Opaque and input regions only matter to a compositor that skips
-	 * occluded pixels or routes input; this one does neither yet. */
+	/* Only a compositor that skips occluded pixels needs it; this one
+	 * composites every damaged pixel. */
+}
+
+static const struct wl_region_interface region_impl;
+
+static void
+surface_set_input_region(struct wl_client *client, struct wl_resource *resource,
+			 struct wl_resource *region)
+{
+	struct comp_surface *surface = comp_surface_from_resource(resource);
+	struct comp_surface_state *pending = &surface->pending;
+
+	pending->input_set = true;
+	pending->input_infinite = region == NULL;
+	if (region) {
+		assert(wl_resource_instance_of(region, &wl_region_interface,
+					       &region_impl));
+		pixman_region32_copy(&pending->input,
+				     wl_resource_get_user_data(region));
+	}
 }
 
 static void
@@ -516,8 +553,8 @@ static const struct wl_surface_interface surface_impl = {
 	.attach = surface_attach,
 	.damage = surface_damage,
 	.frame = surface_frame,
-	.set_opaque_region = surface_set_region,
-	.set_input_region = surface_set_region,
+	.set_opaque_region = surface_set_opaque_region,
+	.set_input_region = surface_set_input_region,
 	.commit = surface_commit,
 	.set_buffer_transform = surface_set_buffer_transform,
 	.set_buffer_scale = surface_set_buffer_scale,
@@ -581,6 +618,7 @@ handle_surface_destroy(struct wl_resource *resource)
 	state_fini(&surface->cached);
 	destroy_callbacks(&surface->frame_callbacks);
 	pixman_region32_fini(&surface->content_damage);
+	pixman_region32_fini(&surface->input);
 	set_image(surface, NULL, false);
 	wl_list_remove(&surface->link);
 	free(surface);
@@ -608,6 +646,8 @@ compositor_create_surface(struct wl_client *client,
 	state_init(&surface->pending);
 	state_init(&surface->cached);
 	pixman_region32_init(&surface->content_damage);
+	surface->input_infinite = true;
+	pixman_region32_init(&surface->input);
 	wl_list_init(&surface->frame_callbacks);
 	wl_list_init(&surface->subsurfaces_below);
 	wl_list_init(&surface->subsurfaces_above);
@@ -620,31 +660,67 @@ err:
 	wl_resource_post_no_memory(resource);
 }
 
-/* Regions are accepted and unused: see surface_set_region. */
 static void
 region_add(struct wl_client *client, struct wl_resource *resource, int32_t x,
 	   int32_t y, int32_t width, int32_t height)
 {
+	if (width <= 0 || height <= 0)
+		return;
+	add_damage(wl_resource_get_user_data(resource), x, y,
+		   (int64_t)x + width, (int64_t)y + height);
+}
+
+static void
+region_subtract(struct wl_client *client, struct wl_resource *resource,
+		int32_t x, int32_t y, int32_t width, int32_t height)
+{
+	pixman_region32_t *region = wl_resource_get_user_data(resource);
+	pixman_region32_t cut;
+
+	if (width <= 0 || height <= 0)
+		return;
+	pixman_region32_init(&cut);
+	add_damage(&cut, x, y, (int64_t)x + width, (int64_t)y + height);
+	pixman_region32_subtract(region, region, &cut);
+	pixman_region32_fini(&cut);
 }
 
 static const struct wl_region_interface region_impl = {
 	.destroy = resource_destroy,
 	.add = region_add,
-	.subtract = region_add,
+	.subtract = region_subtract,
 };
+
+static void
+handle_region_destroy(struct wl_resource *resource)
+{
+	pixman_region32_t *region = wl_resource_get_user_data(resource);
+
+	pixman_region32_fini(region);
+	free(region);
+}
 
 static void
 compositor_create_region(struct wl_client *client, struct wl_resource *resource,
 			 uint32_t id)
 {
-	struct wl_resource *region;
+	pixman_region32_t *region = calloc(1, sizeof(*region));
+	struct wl_resource *region_resource;
 
-	region = wl_resource_create(client, &wl_region_interface, 1, id);
-	if (!region) {
-		wl_resource_post_no_memory(resource);
-		return;
+	if (!region)
+		goto err;
+	region_resource =
+		wl_resource_create(client, &wl_region_interface, 1, id);
+	if (!region_resource) {
+		free(region);
+		goto err;
 	}
-	wl_resource_set_implementation(region, &region_impl, NULL, NULL);
+	pixman_region32_init(region);
+	wl_resource_set_implementation(region_resource, &region_impl, region,
+				       handle_region_destroy);
+	return;
+err:
+	wl_resource_post_no_memory(resource);
 }
 
 static const struct wl_compositor_interface compositor_impl = {

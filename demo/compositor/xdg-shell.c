@@ -306,6 +306,21 @@ send_configure(struct comp_xdg_surface *xdg)
 	xdg_surface_send_configure(xdg->resource, serial);
 }
 
+/*
+ * The first configure goes out as soon as the role object exists, and
+ * again at the first commit after an unmap: a client that waits for it
+ * after its initial commit gets it, and so does one (like wlcs) that
+ * expects it before committing at all.
+ */
+static void
+send_initial_configure(struct comp_xdg_surface *xdg)
+{
+	if (xdg->initial_configure_sent)
+		return;
+	xdg->initial_configure_sent = true;
+	send_configure(xdg);
+}
+
 static void
 stack_remove(struct comp_xdg_surface *xdg)
 {
@@ -336,7 +351,6 @@ xdg_unmap(struct comp_xdg_surface *xdg)
 {
 	dismiss_popups(xdg);
 	xdg->mapped = false;
-	xdg->configured = false;
 	xdg->initial_configure_sent = false;
 	xdg->serials_len = 0;
 	stack_remove(xdg);
@@ -360,6 +374,23 @@ map_toplevel(struct comp_xdg_surface *xdg)
 }
 
 static bool
+xdg_attach(struct comp_surface *surface, struct wl_resource *buffer)
+{
+	struct comp_xdg_surface *xdg = surface->role_data;
+
+	if (buffer && xdg->role == COMP_XDG_NONE) {
+		comp_post_error(xdg->server, xdg->resource,
+				XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
+				"buffer attached to an xdg_surface without a "
+				"role: call get_toplevel or get_popup, commit "
+				"without a buffer and wait for "
+				"xdg_surface.configure");
+		return false;
+	}
+	return true;
+}
+
+static bool
 xdg_precommit(struct comp_surface *surface, struct comp_surface_state *state)
 {
 	struct comp_xdg_surface *xdg = surface->role_data;
@@ -372,18 +403,16 @@ xdg_precommit(struct comp_surface *surface, struct comp_surface_state *state)
 				"first");
 		return false;
 	}
-	if (state->buffer_attached && state->buffer && !xdg->configured) {
-		comp_post_error(xdg->server, xdg->resource,
-				XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
-				"buffer committed before the first configure "
-				"was acknowledged: commit without a buffer, "
-				"wait for xdg_surface.configure and "
-				"ack_configure it");
-		return false;
-	}
 	return true;
 }
 
+/*
+ * A client should commit once without a buffer, wait for the configure
+ * and ack it before its first buffer.  Like Mir (and so as wlcs expects),
+ * a role object that commits a buffer early is not killed for it: it gets
+ * its configure now and is mapped; the configure can only tell it what it
+ * would have been told anyway.
+ */
 static void
 xdg_commit(struct comp_surface *surface)
 {
@@ -393,17 +422,13 @@ xdg_commit(struct comp_surface *surface)
 		xdg->has_geometry = true;
 		xdg->geometry = xdg->pending_geometry;
 	}
-	if (!xdg->initial_configure_sent) {
-		xdg->initial_configure_sent = true;
-		send_configure(xdg);
-		return;
-	}
+	send_initial_configure(xdg);
 	if (!surface->image) {
 		if (xdg->mapped)
 			xdg_unmap(xdg);
 		return;
 	}
-	if (xdg->mapped || !xdg->configured)
+	if (xdg->mapped)
 		return;
 	if (xdg->role == COMP_XDG_TOPLEVEL) {
 		map_toplevel(xdg);
@@ -417,6 +442,7 @@ xdg_commit(struct comp_surface *surface)
 
 static const struct comp_surface_role xdg_surface_role = {
 	.name = "xdg_surface",
+	.attach = xdg_attach,
 	.precommit = xdg_precommit,
 	.commit = xdg_commit,
 };
@@ -531,7 +557,6 @@ handle_role_destroy(struct wl_resource *resource)
 		xdg->parent = NULL;
 	}
 	xdg->role_resource = NULL;
-	xdg->configured = false;
 	xdg->initial_configure_sent = false;
 	xdg->serials_len = 0;
 }
@@ -711,6 +736,7 @@ xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
 	wl_resource_set_implementation(xdg->role_resource, &toplevel_impl, xdg,
 				       handle_role_destroy);
 	xdg->role = COMP_XDG_TOPLEVEL;
+	send_initial_configure(xdg);
 }
 
 /* Popup */
@@ -783,6 +809,7 @@ xdg_surface_get_popup(struct wl_client *client, struct wl_resource *resource,
 	xdg->parent = parent;
 	if (parent)
 		wl_list_insert(parent->popups.prev, &xdg->popup_link);
+	send_initial_configure(xdg);
 }
 
 static void
@@ -832,7 +859,6 @@ xdg_surface_ack_configure(struct wl_client *client,
 	xdg->serials_len -= i + 1;
 	memmove(xdg->serials, xdg->serials + i + 1,
 		(size_t)xdg->serials_len * sizeof(xdg->serials[0]));
-	xdg->configured = true;
 }
 
 static const struct xdg_surface_interface xdg_surface_impl = {
