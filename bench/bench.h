@@ -80,7 +80,9 @@ struct trial {
 
 struct client_result {
 	uint64_t frames;
+	/* wall and CPU time of the measured part */
 	uint64_t elapsed_ns;
+	uint64_t cpu_ns;
 };
 
 struct server_result {
@@ -97,6 +99,8 @@ struct server_result {
 	/* the server's CPU time per commit after the warm-up frames:
 	 * everything it did for a frame, not only the access */
 	double cpu_ns;
+	/* and in total, from the start of its event loop */
+	uint64_t cpu_total_ns;
 	/* SERVER_COMPOSE: medians over commits */
 	double composite_gbps;
 	double memcpy_gbps;

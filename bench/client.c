@@ -221,7 +221,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	struct buffer buffers[2] = { 0 };
 	struct wl_shm_pool *pool;
 	struct buffer *buffer;
-	uint64_t frame, start = 0;
+	uint64_t frame, start = 0, cpu_start = 0;
 	unsigned char *data;
 	int fd, i;
 
@@ -241,6 +241,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	for (frame = 0;; frame++) {
 		if (frame == BENCH_WARMUP_FRAMES)
 			start = now_ns();
+		cpu_start = cpu_ns();
 		if (frame >= BENCH_WARMUP_FRAMES &&
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
@@ -252,6 +253,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 			trial->height);
 	}
 	result->elapsed_ns = now_ns() - start;
+	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = frame - BENCH_WARMUP_FRAMES;
 
 	for (i = 0; i < 2; i++)
@@ -266,7 +268,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 	size_t size = (size_t)trial->width * BPP * trial->height;
 	struct buffer buffer = { 0 };
 	struct wl_shm_pool *pool;
-	uint64_t frame, start = 0;
+	uint64_t frame, start = 0, cpu_start = 0;
 	int fd;
 
 	fd = create_memfd(ALLOC_SEALED, size);
@@ -274,6 +276,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 	for (frame = 0;; frame++) {
 		if (frame == BENCH_WARMUP_FRAMES)
 			start = now_ns();
+		cpu_start = cpu_ns();
 		if (frame >= BENCH_WARMUP_FRAMES &&
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
@@ -289,6 +292,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 		wl_buffer_destroy(buffer.wl_buffer);
 	}
 	result->elapsed_ns = now_ns() - start;
+	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = frame - BENCH_WARMUP_FRAMES;
 	munmap(buffer.data, size);
 	close(fd);
@@ -407,7 +411,7 @@ static void
 run_resize(const struct trial *trial, struct conn *conn,
 	   struct client_result *result)
 {
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), cpu_start = cpu_ns();
 
 	switch (trial->alloc) {
 	case ALLOC_HELPER:
@@ -424,6 +428,7 @@ run_resize(const struct trial *trial, struct conn *conn,
 		fail("choosing the resize allocator");
 	}
 	result->elapsed_ns = now_ns() - start;
+	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = trial->steps;
 }
 
@@ -440,7 +445,7 @@ run_scale(const struct trial *trial, const int *fds, int nfds,
 	struct wl_buffer **wl_buffers;
 	struct wl_shm_pool *pool;
 	struct conn *conns;
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), cpu_start = cpu_ns();
 	void *data;
 	int c, b, fd;
 
@@ -474,6 +479,7 @@ run_scale(const struct trial *trial, const int *fds, int nfds,
 	for (c = 0; c < nfds; c++)
 		roundtrip(&conns[c]);
 	result->elapsed_ns = now_ns() - start;
+	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = (uint64_t)nfds * per;
 
 	for (c = 0; c < nfds; c++) {

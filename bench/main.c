@@ -465,6 +465,7 @@ bench_resize(const struct config *cfg)
 		{ ALLOC_MEMFD_PER_SIZE, "memfd-per-size" },
 	};
 	struct metric *time, *maps, *counted, *rss, *helper, *ppb;
+	struct metric *client_cpu, *server_cpu;
 	struct client_result cres;
 	struct server_result sres;
 	char name[64];
@@ -485,6 +486,14 @@ bench_resize(const struct config *cfg)
 			 variants[v].name);
 		counted = metric_add(name, "calls", false, false, "sealshm",
 				     "libwayland");
+		snprintf(name, sizeof(name), "resize-%s-client-cpu",
+			 variants[v].name);
+		client_cpu = metric_add(name, "s", false, false, "sealshm",
+					"libwayland");
+		snprintf(name, sizeof(name), "resize-%s-server-cpu",
+			 variants[v].name);
+		server_cpu = metric_add(name, "s", false, false, "sealshm",
+					"libwayland");
 		snprintf(name, sizeof(name), "resize-%s-peak-rss",
 			 variants[v].name);
 		rss = metric_add(name, "MiB", false, true, "sealshm",
@@ -512,6 +521,9 @@ bench_resize(const struct config *cfg)
 				       a ? sres.map_calls_stats
 					 : sres.map_calls_counted);
 				sample(counted, a, sres.map_calls_counted);
+				sample(client_cpu, a, seconds(cres.cpu_ns));
+				sample(server_cpu, a,
+				       seconds(sres.cpu_total_ns));
 				sample(rss, a, sres.vm_hwm_kib / 1024.0);
 			}
 		}

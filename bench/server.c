@@ -590,6 +590,7 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 					: 0,
 	};
 	struct wl_client *client;
+	uint64_t cpu_start;
 	int i, ret = -1;
 
 	memset(result, 0, sizeof(*result));
@@ -634,7 +635,9 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 		server.clients_live++;
 	}
 
+	cpu_start = cpu_ns();
 	wl_display_run(server.display);
+	result->cpu_total_ns = cpu_ns() - cpu_start;
 
 	result->commits = server.commits;
 	result->map_calls_counted = map_count_get();
