@@ -356,10 +356,11 @@ copy_in(struct sealshm_buffer *buffer)
 
 	memset(dst + done, 0, size - done);
 	pool->owner->shm->stats.copy_short_reads++;
-	if (!pool->owner->errored && (pool->resource || buffer->resource))
+	/* On the wl_buffer, where libwayland posts its own access errors. */
+	if (!pool->owner->errored && (buffer->resource || pool->resource))
 		shm_client_error(
 			pool->owner,
-			pool->resource ? pool->resource : buffer->resource,
+			buffer->resource ? buffer->resource : pool->resource,
 			WL_SHM_ERROR_INVALID_FD,
 			"read %zu of a buffer's %zu bytes (%s); never "
 			"shrink a pool's file, seal it F_SEAL_SHRINK",

@@ -348,7 +348,8 @@ client_truncate(void *data)
 	check(ftruncate(fd, tc->truncate_to) == 0);
 	wl_surface_attach(surface, buffer, 0, 0);
 	wl_surface_commit(surface);
-	client_expect_error(c, &wl_shm_pool_interface, WL_SHM_ERROR_INVALID_FD);
+	/* On the wl_buffer, as libwayland reports its access errors. */
+	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
 	close(fd);
 	wl_proxy_destroy((struct wl_proxy *)buffer);
 	wl_proxy_destroy((struct wl_proxy *)pool);
