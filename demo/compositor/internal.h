@@ -60,6 +60,8 @@ struct comp_touch_point {
 	struct wl_listener surface_destroy;
 	/* the surface's output position when the point went down */
 	int32_t origin_x, origin_y;
+	/* where it is now, in surface coordinates */
+	double x, y;
 };
 
 /* The one seat: input comes only from in-process drivers. */

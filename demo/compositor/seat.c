@@ -51,7 +51,7 @@ static const struct wl_touch_interface touch_impl = {
 	.release = resource_destroy,
 };
 
-static void
+static struct wl_resource *
 create_device(struct wl_client *client, struct wl_resource *seat,
 	      const struct wl_interface *interface, const void *impl,
 	      struct wl_list *list, uint32_t id)
@@ -62,7 +62,7 @@ create_device(struct wl_client *client, struct wl_resource *seat,
 				      wl_resource_get_version(seat), id);
 	if (!resource) {
 		wl_resource_post_no_memory(seat);
-		return;
+		return NULL;
 	}
 	if (list) {
 		wl_resource_set_implementation(resource, impl, NULL,
@@ -71,6 +71,14 @@ create_device(struct wl_client *client, struct wl_resource *seat,
 	} else {
 		wl_resource_set_implementation(resource, impl, NULL, NULL);
 	}
+	return resource;
+}
+
+static void
+send_frame(struct wl_resource *resource)
+{
+	if (wl_resource_get_version(resource) >= WL_POINTER_FRAME_SINCE_VERSION)
+		wl_pointer_send_frame(resource);
 }
 
 static void
@@ -78,9 +86,24 @@ seat_get_pointer(struct wl_client *client, struct wl_resource *resource,
 		 uint32_t id)
 {
 	struct comp_server *server = wl_resource_get_user_data(resource);
+	struct comp_seat *seat = &server->seat;
+	struct comp_surface *focus = seat->pointer_focus;
+	struct wl_resource *pointer;
 
-	create_device(client, resource, &wl_pointer_interface, &pointer_impl,
-		      &server->seat.pointers, id);
+	pointer = create_device(client, resource, &wl_pointer_interface,
+				&pointer_impl, &seat->pointers, id);
+	/* A pointer made while one of the client's surfaces has the focus
+	 * starts out entered, or the client would not know until the next
+	 * crossing. */
+	if (!pointer || !focus ||
+	    wl_resource_get_client(focus->resource) != client)
+		return;
+	wl_pointer_send_enter(
+		pointer, wl_display_next_serial(server->display),
+		focus->resource,
+		wl_fixed_from_double(seat->pointer_x - seat->focus_x),
+		wl_fixed_from_double(seat->pointer_y - seat->focus_y));
+	send_frame(pointer);
 }
 
 static void
@@ -96,9 +119,30 @@ seat_get_touch(struct wl_client *client, struct wl_resource *resource,
 	       uint32_t id)
 {
 	struct comp_server *server = wl_resource_get_user_data(resource);
+	struct comp_seat *seat = &server->seat;
+	struct comp_touch_point *point;
+	struct wl_resource *touch;
+	bool sent = false;
+	size_t i;
 
-	create_device(client, resource, &wl_touch_interface, &touch_impl,
-		      &server->seat.touches, id);
+	touch = create_device(client, resource, &wl_touch_interface,
+			      &touch_impl, &seat->touches, id);
+	/* As for pointers: points already down on the client's surfaces
+	 * are announced to the new object. */
+	for (i = 0; touch && i < COMP_MAX_TOUCH_POINTS; i++) {
+		point = &seat->touch[i];
+		if (!point->surface ||
+		    wl_resource_get_client(point->surface->resource) != client)
+			continue;
+		wl_touch_send_down(touch,
+				   wl_display_next_serial(server->display),
+				   comp_now_msec(), point->surface->resource,
+				   point->id, wl_fixed_from_double(point->x),
+				   wl_fixed_from_double(point->y));
+		sent = true;
+	}
+	if (sent)
+		wl_touch_send_frame(touch);
 }
 
 static const struct wl_seat_interface seat_impl = {
@@ -138,13 +182,6 @@ comp_server_set_seat_capabilities(struct comp_server *server,
 	server->seat.capabilities = capabilities;
 	wl_resource_for_each (resource, &server->seat.seats)
 		wl_seat_send_capabilities(resource, capabilities);
-}
-
-static void
-send_frame(struct wl_resource *resource)
-{
-	if (wl_resource_get_version(resource) >= WL_POINTER_FRAME_SINCE_VERSION)
-		wl_pointer_send_frame(resource);
 }
 
 static void
@@ -331,6 +368,8 @@ comp_server_touch_down(struct comp_server *server, uint32_t time_msec,
 	point->surface = surface;
 	point->origin_x = ox;
 	point->origin_y = oy;
+	point->x = x - ox;
+	point->y = y - oy;
 	wl_signal_add(&surface->destroy_signal, &point->surface_destroy);
 	serial = wl_display_next_serial(server->display);
 	wl_resource_for_each (resource, &seat->touches) {
@@ -353,6 +392,8 @@ comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
 
 	if (!point)
 		return;
+	point->x = x - point->origin_x;
+	point->y = y - point->origin_y;
 	wl_resource_for_each (resource, &server->seat.touches) {
 		if (!is_point_client(resource, point))
 			continue;

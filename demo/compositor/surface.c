@@ -488,9 +488,12 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 	if (surface->has_cached) {
 		state_merge(&surface->cached, &surface->pending);
 		comp_surface_apply_cached(surface);
-		return;
+	} else {
+		apply_state(surface, &surface->pending);
 	}
-	apply_state(surface, &surface->pending);
+	/* Input follows the scene at once: a client that commits and then
+	 * roundtrips sees the focus the new scene gives. */
+	comp_seat_refocus(surface->server);
 }
 
 static void

@@ -432,6 +432,9 @@ xdg_commit(struct comp_surface *surface)
 		return;
 	if (xdg->role == COMP_XDG_TOPLEVEL) {
 		map_toplevel(xdg);
+		/* Mapping activates the window: say so, as a desktop
+		 * compositor does when focus moves to a new window. */
+		send_configure(xdg);
 	} else {
 		if (!xdg->parent)
 			return;
@@ -1074,6 +1077,7 @@ comp_server_position_surface(struct comp_server *server,
 	xdg->x = x;
 	xdg->y = y;
 	comp_server_schedule_frame(server);
+	comp_seat_refocus(server);
 	return true;
 }
 
