@@ -43,6 +43,8 @@ struct sealshm_buffer {
 	 * access wrote since. */
 	size_t copied;
 	bool dirty;
+	/* Copy tier: bytes charged to the client for data. */
+	size_t charged;
 	pixman_image_t *image;
 	/* Balances begin/end access, possibly from several threads. */
 	atomic_int accesses;
@@ -178,6 +180,17 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	if (!check_geometry(pool, pool_resource, info, offset, width, height,
 			    stride))
 		return;
+	size = (size_t)stride * (size_t)height;
+	/* A copy-tier buffer costs its size in our memory. */
+	if (!pool->mapping && pool->owner->bytes + size >
+				      pool->owner->shm->max_bytes_per_client) {
+		reject_buffer(
+			pool, pool_resource, WL_SHM_ERROR_INVALID_STRIDE,
+			"copied buffers would exceed the limit of %" PRIu64
+			" bytes per client; destroy unused buffers",
+			pool->owner->shm->max_bytes_per_client);
+		return;
+	}
 
 	buffer = calloc(1, sizeof(*buffer));
 	if (!buffer)
@@ -189,7 +202,6 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	buffer->height = height;
 	buffer->stride = stride;
 	buffer->format = format;
-	size = (size_t)stride * (size_t)height;
 
 	if (pool->mapping) {
 		buffer->mapping = pool_mapping_ref(pool->mapping);
@@ -200,6 +212,8 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 		buffer->data = calloc(1, size);
 		if (!buffer->data)
 			goto err_buffer;
+		buffer->charged = size;
+		pool->owner->bytes += size;
 	}
 
 	if (info->pixman_format != 0) {
@@ -234,6 +248,7 @@ buffer_free(struct sealshm_buffer *buffer)
 		pool_mapping_unref(buffer->mapping);
 	else
 		free(buffer->data);
+	buffer->pool->owner->bytes -= buffer->charged;
 	pool_unref(buffer->pool);
 	free(buffer);
 }

@@ -189,8 +189,10 @@ struct sealshm_options {
 	/**
 	 * Bytes one client may hold at once; default 4 GiB.  Counts the size
 	 * of every live mapping of the client's pools (a mapping kept alive
-	 * by buffers after a resize counts until they are gone) and the size
-	 * of copy-policy pools.
+	 * by buffers after a resize counts until they are gone), the size
+	 * of copy-policy pools and the memory of copy-policy buffers
+	 * (stride * height each; over the limit, create_buffer fails with
+	 * invalid_stride).
 	 */
 	uint64_t max_bytes_per_client;
 	/**

@@ -513,3 +513,48 @@ TEST(copy_writes_back_and_resizes)
 	close(to_client[0]);
 	close(to_client[1]);
 }
+
+/* Copied buffers cost server memory: they count against the client. */
+
+static void
+client_many_copied_buffers(void *data)
+{
+	struct test_client *c = test_client_connect();
+	int fd = make_fd(FD_DISK_FILE);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffers[13];
+
+	/* 64 KiB of pool + 12 buffers of 16 KiB = the 256 KiB limit. */
+	for (int i = 0; i < 13; i++)
+		buffers[i] = wl_shm_pool_create_buffer(
+			pool, OFFSET, W, H, STRIDE, WL_SHM_FORMAT_ARGB8888);
+	client_expect_error(c, &wl_shm_pool_interface,
+			    WL_SHM_ERROR_INVALID_STRIDE);
+	for (int i = 0; i < 13; i++)
+		wl_proxy_destroy((struct wl_proxy *)buffers[i]);
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	close(fd);
+	test_client_destroy(c);
+}
+
+TEST(copy_buffers_count_against_client_bytes)
+{
+	struct sealshm_options opts = {
+		.policy = SEALSHM_POLICY_COPY,
+		.max_bytes_per_client = 4 * POOL,
+	};
+	struct sealshm_stats stats;
+
+	close(make_fd(FD_DISK_FILE));
+	fx = fixture_create(&opts, NULL, NULL);
+	test_display_spawn(fx->d, client_many_copied_buffers, NULL);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats);
+	check(stats.buffers_created == 12);
+	check(stats.buffers_rejected == 1);
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
+			      "copied buffers would exceed the limit of "
+			      "262144 bytes per client"));
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
