@@ -66,7 +66,7 @@ open_reopen(int fd, int flags)
 }
 
 static int
-make_tmp_file(const char *dir, bool want_tmpfs)
+make_tmp_file(const char *dir)
 {
 	char path[256];
 	struct statfs sfs;
@@ -78,7 +78,7 @@ make_tmp_file(const char *dir, bool want_tmpfs)
 		return -1;
 	unlink(path);
 	check(fstatfs(fd, &sfs) == 0);
-	if (((uint32_t)sfs.f_type == (uint32_t)TMPFS_MAGIC) != want_tmpfs) {
+	if ((uint32_t)sfs.f_type == (uint32_t)TMPFS_MAGIC) {
 		close(fd);
 		return -1;
 	}
@@ -89,6 +89,7 @@ static int
 make_fd(enum fd_kind kind)
 {
 	int fd = -1, p[2];
+	char name[64];
 
 	switch (kind) {
 	case FD_SEALED_MEMFD:
@@ -102,15 +103,18 @@ make_fd(enum fd_kind kind)
 		check(fd >= 0 && ftruncate(fd, POOL) == 0);
 		break;
 	case FD_SHM_OPEN:
-		fd = make_tmp_file("/dev/shm", true);
+		snprintf(name, sizeof(name), "/sealshm-tier-%d", (int)getpid());
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			      0600);
 		if (fd < 0)
-			test_skip("no tmpfs /dev/shm");
+			test_skip("shm_open failed: no /dev/shm");
+		shm_unlink(name);
 		check(ftruncate(fd, POOL) == 0);
 		break;
 	case FD_DISK_FILE:
-		fd = make_tmp_file(".", false);
+		fd = make_tmp_file(".");
 		if (fd < 0)
-			fd = make_tmp_file("/var/tmp", false);
+			fd = make_tmp_file("/var/tmp");
 		if (fd < 0)
 			test_skip("no disk filesystem for a file");
 		check(ftruncate(fd, POOL) == 0);
