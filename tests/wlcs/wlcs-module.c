@@ -70,7 +70,6 @@ struct module_server {
 	bool call_done;
 
 	struct wl_list clients;
-	int pointers, touches;
 	int32_t next_touch_id;
 };
 
@@ -295,37 +294,11 @@ server_position_window_absolute(WlcsDisplayServer *base,
 	run_on_loop(server, do_position_window, &pc);
 }
 
-static void
-update_capabilities(struct module_server *server)
-{
-	uint32_t caps = 0;
-
-	if (server->pointers > 0)
-		caps |= WL_SEAT_CAPABILITY_POINTER;
-	if (server->touches > 0)
-		caps |= WL_SEAT_CAPABILITY_TOUCH;
-	comp_server_set_seat_capabilities(server->comp, caps);
-}
-
 struct pointer_call {
 	struct module_pointer *pointer;
 	int button;
 	bool pressed;
 };
-
-static void
-do_pointer_add(struct module_server *server, void *data)
-{
-	server->pointers++;
-	update_capabilities(server);
-}
-
-static void
-do_pointer_remove(struct module_server *server, void *data)
-{
-	server->pointers--;
-	update_capabilities(server);
-}
 
 static void
 do_pointer_motion(struct module_server *server, void *data)
@@ -398,7 +371,6 @@ pointer_destroy(WlcsPointer *base)
 {
 	struct module_pointer *pointer = wl_container_of(base, pointer, base);
 
-	run_on_loop(pointer->server, do_pointer_remove, NULL);
 	free(pointer);
 }
 
@@ -420,7 +392,6 @@ server_create_pointer(WlcsDisplayServer *base)
 		.destroy = pointer_destroy,
 	};
 	pointer->server = server;
-	run_on_loop(server, do_pointer_add, NULL);
 	return &pointer->base;
 }
 
@@ -442,8 +413,6 @@ do_touch_add(struct module_server *server, void *data)
 	struct module_touch *touch = data;
 
 	touch->id = server->next_touch_id++;
-	server->touches++;
-	update_capabilities(server);
 }
 
 static void
@@ -453,8 +422,6 @@ do_touch_remove(struct module_server *server, void *data)
 
 	if (touch->down)
 		comp_server_touch_up(server->comp, now_msec(), touch->id);
-	server->touches--;
-	update_capabilities(server);
 }
 
 static void
@@ -480,6 +447,18 @@ do_touch(struct module_server *server, void *data)
 	}
 }
 
+/*
+ * The header types touch coordinates as wl_fixed_t, but wlcs passes whole
+ * compositor pixels in them (Touch::down_at(int x, int y) forwards the ints
+ * as they are, unlike the pointer's wl_fixed_from_int), and the reference
+ * integration, Mir's, reads them as ints: so do we.
+ */
+static double
+touch_coordinate(wl_fixed_t value)
+{
+	return (double)value;
+}
+
 static void
 touch_down(WlcsTouch *base, wl_fixed_t x, wl_fixed_t y)
 {
@@ -487,8 +466,8 @@ touch_down(WlcsTouch *base, wl_fixed_t x, wl_fixed_t y)
 	struct touch_call tc = {
 		.touch = touch,
 		.action = TOUCH_DOWN,
-		.x = wl_fixed_to_double(x),
-		.y = wl_fixed_to_double(y),
+		.x = touch_coordinate(x),
+		.y = touch_coordinate(y),
 	};
 
 	run_on_loop(touch->server, do_touch, &tc);
@@ -501,8 +480,8 @@ touch_move(WlcsTouch *base, wl_fixed_t x, wl_fixed_t y)
 	struct touch_call tc = {
 		.touch = touch,
 		.action = TOUCH_MOTION,
-		.x = wl_fixed_to_double(x),
-		.y = wl_fixed_to_double(y),
+		.x = touch_coordinate(x),
+		.y = touch_coordinate(y),
 	};
 
 	run_on_loop(touch->server, do_touch, &tc);
@@ -734,6 +713,15 @@ create_server(int argc, const char **argv)
 		goto err_free;
 	server->display = comp_server_get_display(server->comp);
 	server->loop = comp_server_get_event_loop(server->comp);
+	/* The seat has its pointer and touchscreen from the start, so that
+	 * every wlcs client binds wl_pointer and wl_touch when it connects,
+	 * as on a desktop: a capability that appears only when a test calls
+	 * create_pointer() reaches a client after the events the test
+	 * waits for (wlcs roundtrips once, and the client's get_pointer
+	 * answering the new capability follows its wl_display.sync). */
+	comp_server_set_seat_capabilities(server->comp,
+					  WL_SEAT_CAPABILITY_POINTER |
+						  WL_SEAT_CAPABILITY_TOUCH);
 
 	server->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (server->call_fd < 0)
