@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -753,6 +755,76 @@ TEST(destroy_leaves_bound_clients_inert_not_broken)
 	check_pattern(sealshm_buffer_begin_access(is.held), 0, ST_BYTES, 12);
 	sealshm_buffer_end_access(is.held, false);
 	sealshm_buffer_unref(is.held);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+/*
+ * Reads from another thread: a worker keeps reading a referenced buffer
+ * while the event loop grows its pool (new mappings, mremap in place) and
+ * the client creates, commits and destroys buffers.
+ */
+
+struct reader {
+	struct sealshm_buffer *buffer;
+	atomic_bool stop;
+	unsigned long rounds;
+	bool failed;
+};
+
+static void *
+read_until_stopped(void *data)
+{
+	struct reader *r = data;
+
+	while (!atomic_load(&r->stop) || r->rounds == 0) {
+		const uint8_t *p = sealshm_buffer_begin_access(r->buffer);
+
+		for (uint64_t i = 0; i < ST_BYTES; i += 61) {
+			if (p[i] != pattern_byte(12, i))
+				r->failed = true;
+		}
+		sealshm_buffer_end_access(r->buffer, false);
+		r->rounds++;
+	}
+	return NULL;
+}
+
+struct threaded_state {
+	struct reader reader;
+	pthread_t thread;
+	int commits;
+};
+
+static void
+start_reader_on_first_commit(struct wl_resource *surface,
+			     struct wl_resource *resource, void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	struct threaded_state *ts = data;
+
+	check(buffer);
+	if (ts->commits++ == 0) {
+		ts->reader.buffer = sealshm_buffer_ref(buffer);
+		check(pthread_create(&ts->thread, NULL, read_until_stopped,
+				     &ts->reader) == 0);
+	}
+}
+
+TEST(buffers_can_be_read_from_another_thread)
+{
+	struct threaded_state ts = { 0 };
+
+	fx = fixture_create(NULL, start_reader_on_first_commit, &ts);
+	test_display_spawn(fx->d, client_stable, NULL);
+	test_display_spawn(fx->d, client_stable, NULL);
+	fixture_run(fx);
+	check(ts.commits == 8);
+	atomic_store(&ts.reader.stop, true);
+	check(pthread_join(ts.thread, NULL) == 0);
+	check(ts.reader.rounds > 0);
+	check(!ts.reader.failed);
+	sealshm_buffer_unref(ts.reader.buffer);
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
 }

@@ -65,8 +65,9 @@ open_reopen(int fd, int flags)
 	return copy;
 }
 
+/* A file on a disk filesystem (not tmpfs) under @p dir, or -1. */
 static int
-make_tmp_file(const char *dir)
+make_disk_file(const char *dir)
 {
 	char path[256];
 	struct statfs sfs;
@@ -112,9 +113,9 @@ make_fd(enum fd_kind kind)
 		check(ftruncate(fd, POOL) == 0);
 		break;
 	case FD_DISK_FILE:
-		fd = make_tmp_file(".");
+		fd = make_disk_file(".");
 		if (fd < 0)
-			fd = make_tmp_file("/var/tmp");
+			fd = make_disk_file("/var/tmp");
 		if (fd < 0)
 			test_skip("no disk filesystem for a file");
 		check(ftruncate(fd, POOL) == 0);
