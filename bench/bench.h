@@ -121,8 +121,11 @@ int
 bench_server_run(const struct trial *trial, const int *fds, int nfds,
 		 struct server_result *result);
 
-/* Run the client of @p trial on the sockets @p fds[0..nfds). */
-int
+/*
+ * Run the client of @p trial on the sockets @p fds[0..nfds).  On any
+ * failure it prints why and exits the process with a non-zero status.
+ */
+void
 bench_client_run(const struct trial *trial, const int *fds, int nfds,
 		 struct client_result *result);
 

@@ -198,8 +198,8 @@ map_fd(int fd, size_t size)
 }
 
 static struct wl_buffer *
-create_buffer(struct conn *conn, struct wl_shm_pool *pool, size_t offset,
-	      int32_t width, int32_t height)
+create_buffer(struct wl_shm_pool *pool, size_t offset, int32_t width,
+	      int32_t height)
 {
 	return wl_shm_pool_create_buffer(pool, (int32_t)offset, width, height,
 					 width * BPP, WL_SHM_FORMAT_XRGB8888);
@@ -231,7 +231,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	for (i = 0; i < 2; i++) {
 		buffers[i].data = data + i * size;
 		buffers[i].wl_buffer = create_buffer(
-			conn, pool, i * size, trial->width, trial->height);
+			pool, i * size, trial->width, trial->height);
 		wl_buffer_add_listener(buffers[i].wl_buffer, &buffer_listener,
 				       &buffers[i]);
 	}
@@ -281,8 +281,8 @@ run_churn(const struct trial *trial, struct conn *conn,
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
 		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
-		buffer.wl_buffer = create_buffer(conn, pool, 0, trial->width,
-						 trial->height);
+		buffer.wl_buffer =
+			create_buffer(pool, 0, trial->width, trial->height);
 		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
 				       &buffer);
 		wl_shm_pool_destroy(pool);
@@ -366,7 +366,7 @@ resize_pool_per_buffer(const struct trial *trial, struct conn *conn)
 			buffer.data = map_fd(fd, capacity);
 		}
 		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
-		buffer.wl_buffer = create_buffer(conn, pool, 0, width, height);
+		buffer.wl_buffer = create_buffer(pool, 0, width, height);
 		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
 				       &buffer);
 		wl_shm_pool_destroy(pool);
@@ -396,7 +396,7 @@ resize_memfd_per_size(const struct trial *trial, struct conn *conn)
 		buffer.data = map_fd(fd, size);
 		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
 		close(fd);
-		buffer.wl_buffer = create_buffer(conn, pool, 0, width, height);
+		buffer.wl_buffer = create_buffer(pool, 0, width, height);
 		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
 				       &buffer);
 		draw(buffer.data, width * BPP, height, i);
@@ -463,9 +463,8 @@ run_scale(const struct trial *trial, const int *fds, int nfds,
 			pool = wl_shm_create_pool(conns[c].shm, fd,
 						  (int32_t)size);
 			close(fd);
-			wl_buffers[c * per + b] =
-				create_buffer(&conns[c], pool, 0, trial->width,
-					      trial->height);
+			wl_buffers[c * per + b] = create_buffer(
+				pool, 0, trial->width, trial->height);
 			wl_shm_pool_destroy(pool);
 			wl_surface_attach(conns[c].surface,
 					  wl_buffers[c * per + b], 0, 0);
@@ -491,7 +490,7 @@ run_scale(const struct trial *trial, const int *fds, int nfds,
 	free(conns);
 }
 
-int
+void
 bench_client_run(const struct trial *trial, const int *fds, int nfds,
 		 struct client_result *result)
 {
@@ -500,22 +499,14 @@ bench_client_run(const struct trial *trial, const int *fds, int nfds,
 	memset(result, 0, sizeof(*result));
 	if (trial->kind == CLIENT_SCALE) {
 		run_scale(trial, fds, nfds, result);
-		return 0;
+		return;
 	}
 	conn_open(&conn, fds[0]);
-	switch (trial->kind) {
-	case CLIENT_FRAME_LOOP:
+	if (trial->kind == CLIENT_FRAME_LOOP)
 		run_frame_loop(trial, &conn, result);
-		break;
-	case CLIENT_CHURN:
+	else if (trial->kind == CLIENT_CHURN)
 		run_churn(trial, &conn, result);
-		break;
-	case CLIENT_RESIZE:
+	else
 		run_resize(trial, &conn, result);
-		break;
-	case CLIENT_SCALE:
-		break;
-	}
 	conn_close(&conn);
-	return 0;
 }

@@ -18,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <pixman.h>
-#include <sched.h>
 #include <wayland-version.h>
 
 #include "bench.h"
@@ -220,7 +220,7 @@ run_child(const struct trial *trial, bool is_server, int *own, int *other,
 {
 	size_t size = is_server ? sizeof(struct server_result)
 				: sizeof(struct client_result);
-	int ret, status = EXIT_FAILURE;
+	int ret = 0, status = EXIT_FAILURE;
 
 	alarm(TRIAL_TIMEOUT_S);
 	close(result_pipe[0]);
@@ -229,7 +229,7 @@ run_child(const struct trial *trial, bool is_server, int *own, int *other,
 	if (is_server)
 		ret = bench_server_run(trial, own, n, result);
 	else
-		ret = bench_client_run(trial, own, n, result);
+		bench_client_run(trial, own, n, result);
 	free(own);
 	if (ret == 0 && write(result_pipe[1], result, size) == (ssize_t)size)
 		status = EXIT_SUCCESS;
