@@ -28,7 +28,7 @@ EXPECTED = [
     'resize-pool-per-buffer-peak-rss',
     'resize-memfd-per-size-time', 'resize-memfd-per-size-mmaps',
     'resize-memfd-per-size-peak-rss',
-    'composition-1920x1080',
+    'composition-1920x1080', 'composition-1920x1080-pixman',
     'copy-tier-1920x1080', 'copy-tier-1920x1080-server-cpu',
     'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
     'resize-revalidate',
