@@ -560,6 +560,80 @@ TEST(immutable_buffer_is_converted_once)
 	leave_runtime_dir(dir);
 }
 
+TEST(demo_client_grows_its_pool_and_badge_is_cached)
+{
+	char dir[64], stats[128], client_stats[128];
+	char *argv[] = { (char *)env_path("SEALSHM_COMPOSITOR"),
+			 "--headless",
+			 "--stats",
+			 stats,
+			 "--",
+			 (char *)env_path("SEALSHM_DEMO_CLIENT"),
+			 "--frames",
+			 "120",
+			 "--stats",
+			 client_stats,
+			 NULL };
+	char *json;
+
+	enter_runtime_dir(dir, sizeof(dir));
+	make_path(stats, sizeof(stats), dir, "stats.json");
+	make_path(client_stats, sizeof(client_stats), dir, "client.json");
+	check(run(argv, NULL, 0) == 0);
+
+	/* 120 frames walk the size schedule up to 680x510 and back: the
+	 * pool grows in place instead of being replaced every resize. */
+	json = read_file(client_stats);
+	check_msg(json_u64(json, "frames") == 120, "%s", json);
+	check_msg(json_u64(json, "pool_grows") >= 1, "%s", json);
+	check_msg(json_u64(json, "pools_created") <= 4, "%s", json);
+	check_msg(json_u64(json, "buffers_allocated") >= 2, "%s", json);
+	check_msg(json_u64(json, "bytes_peak") >= 680 * 510 * 4, "%s", json);
+	free(json);
+
+	/* The badge is one immutable buffer, re-attached at every resize:
+	 * converted once, reused after. */
+	json = read_file(stats);
+	check_msg(json_u64(json, "immutable_conversions") == 1, "%s", json);
+	check_msg(json_u64(json, "immutable_cache_hits") >= 10, "%s", json);
+	check_msg(json_u64(json, "frames") >= 120, "%s", json);
+	check(json_u64(json, "protocol_errors") == 0);
+	free(json);
+	check(unlink(stats) == 0 && unlink(client_stats) == 0);
+	leave_runtime_dir(dir);
+}
+
+TEST(every_policy_starts_and_is_reported)
+{
+	static const char *const policies[] = { "strict", "seal", "copy" };
+	char dir[64], stats[128], expect[64];
+	size_t i;
+	char *json;
+
+	enter_runtime_dir(dir, sizeof(dir));
+	make_path(stats, sizeof(stats), dir, "stats.json");
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		char *argv[] = { (char *)env_path("SEALSHM_COMPOSITOR"),
+				 "--headless",
+				 "--policy",
+				 (char *)policies[i],
+				 "--exit-after",
+				 "0.1",
+				 "--stats",
+				 stats,
+				 NULL };
+
+		check(run(argv, NULL, 0) == 0);
+		json = read_file(stats);
+		snprintf(expect, sizeof(expect), "\"policy\": \"%s\"",
+			 policies[i]);
+		check_msg(strstr(json, expect), "%s", json);
+		free(json);
+	}
+	check(unlink(stats) == 0);
+	leave_runtime_dir(dir);
+}
+
 static bool
 find_in_path(const char *name, char *path, size_t size)
 {
