@@ -993,6 +993,38 @@ attack_eventfd_fd(struct fuzz *f, struct conn *c)
 	return true;
 }
 
+/* A sealed memfd reopened with @p flags (write-only, O_PATH): an fd the
+ * server cannot read from is refused by every policy. */
+static bool
+attack_unreadable_fd(struct fuzz *f, struct conn *c, int flags)
+{
+	char path[64];
+	int fd, bad;
+
+	fd = sealed_memfd(4096, F_SEAL_SHRINK);
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	bad = open(path, flags | O_CLOEXEC);
+	close(fd);
+	if (bad < 0)
+		return false;
+	attack_special_fd(f, c, bad);
+	return true;
+}
+
+static bool
+attack_write_only_fd(struct fuzz *f, struct conn *c)
+{
+	return attack_unreadable_fd(f, c, O_WRONLY);
+}
+
+static bool
+attack_o_path_fd(struct fuzz *f, struct conn *c)
+{
+	return attack_unreadable_fd(f, c, O_PATH);
+}
+
 /* A sealed memfd opened read-only: accepted, mapped read-only. */
 static bool
 attack_read_only_fd(struct fuzz *f, struct conn *c)
@@ -1449,6 +1481,8 @@ static const struct attack attacks[] = {
 	{ "dev-zero-fd", attack_dev_zero_fd },
 	{ "directory-fd", attack_directory_fd },
 	{ "eventfd-fd", attack_eventfd_fd },
+	{ "write-only-fd", attack_write_only_fd },
+	{ "o-path-fd", attack_o_path_fd },
 	{ "read-only-fd", attack_read_only_fd },
 	{ "write-sealed-memfd", attack_write_sealed },
 	{ "pool-beyond-file-at-create", attack_pool_beyond_file_at_create },
