@@ -33,7 +33,7 @@
 
 struct module_server;
 
-/* A function run on the compositor's thread, with its result. */
+/* A function to run on the compositor's thread; results go in data. */
 struct loop_call {
 	void (*func)(struct module_server *server, void *data);
 	void *data;
@@ -62,6 +62,8 @@ struct module_server {
 	pthread_t thread;
 	bool running;
 
+	/* run_on_loop(): an eventfd wakes the loop thread, which runs
+	 * *call and sets call_done; lock and cond guard both. */
 	int call_fd;
 	struct wl_event_source *call_source;
 	pthread_mutex_t lock;
