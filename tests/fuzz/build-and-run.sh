@@ -69,4 +69,4 @@ cp "$here"/corpus/* "$build/corpus/"
 cd "$build"
 # shellcheck disable=SC2086
 exec ./fuzz-server -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
-	-max_len=512 -print_final_stats=1 ${FUZZ_FLAGS:-} corpus
+	-max_len=512 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 ${FUZZ_FLAGS:-} corpus

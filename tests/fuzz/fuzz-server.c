@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -82,6 +83,8 @@ struct session {
 	struct wl_display *display;
 	struct wl_registry *registry;
 	struct wl_shm *wl_shm;
+	uint32_t shm_version;
+	bool module_gone;
 	struct pool_slot pools[POOL_SLOTS];
 	struct wl_buffer *buffers[BUFFER_SLOTS];
 };
@@ -189,9 +192,12 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 {
 	struct session *s = data;
 
+	/* wl_shm_interface is the module's own version 2 definition here
+	 * (see build-and-run.sh), so release can be sent. */
 	if (strcmp(interface, "wl_shm") == 0 && !s->wl_shm) {
-		s->wl_shm =
-			wl_registry_bind(registry, name, &wl_shm_interface, 1);
+		s->shm_version = version < 2 ? version : 2;
+		s->wl_shm = wl_registry_bind(registry, name, &wl_shm_interface,
+					     s->shm_version);
 		wl_shm_add_listener(s->wl_shm, &shm_listener, s);
 	}
 }
@@ -417,6 +423,12 @@ access_buffer(struct session *s, struct sealshm_buffer *buffer, uint8_t how)
 	size_t i;
 	bool wrote = false;
 
+	if (sealshm_buffer_get_width(buffer) <= 0 ||
+	    sealshm_buffer_get_height(buffer) <= 0 ||
+	    sealshm_buffer_get_stride(buffer) <
+		    sealshm_buffer_get_width(buffer))
+		abort();
+	(void)sealshm_buffer_get_format(buffer);
 	p = sealshm_buffer_begin_access(buffer);
 	for (i = 0; i < size; i += (how & 1) ? 1 : 61)
 		sink ^= p[i];
@@ -493,6 +505,7 @@ static bool
 session_init(struct session *s, const uint8_t *data, size_t size)
 {
 	struct sealshm_options options = { 0 };
+	uint32_t extra_formats[2];
 	uint8_t limits;
 	int sv[2], i;
 
@@ -505,9 +518,20 @@ session_init(struct session *s, const uint8_t *data, size_t size)
 	options.policy = (enum sealshm_policy)(take_u8(&s->in) % 3);
 	limits = take_u8(&s->in);
 	if (limits & 1) {
+		/* Small limits, so that inputs reach them. */
 		options.max_pools_per_client = 1 + ((limits >> 1) & 7);
-		options.max_bytes_per_client = (uint64_t)(limits >> 4) << 18;
-		options.max_pool_size = (uint64_t)((limits >> 4) + 1) << 16;
+		options.max_bytes_per_client =
+			(uint64_t)(take_u8(&s->in) % 16 + 1) << 15;
+		options.max_pool_size = (uint64_t)(take_u8(&s->in) % 16 + 1)
+					<< 15;
+	}
+	if (limits & 0x10) {
+		options.extra_formats_len = take_u8(&s->in) % 3;
+		for (i = 0; i < (int)options.extra_formats_len; i++)
+			extra_formats[i] =
+				formats[take_u8(&s->in) %
+					(sizeof(formats) / sizeof(formats[0]))];
+		options.extra_formats = extra_formats;
 	}
 	options.log_handler = noop_log;
 
@@ -516,6 +540,11 @@ session_init(struct session *s, const uint8_t *data, size_t size)
 		abort();
 	s->loop = wl_display_get_event_loop(s->server);
 	s->shm = sealshm_create(s->server, &options);
+	if (!s->shm && errno == EINVAL && options.extra_formats_len) {
+		/* A format the module cannot size: its documented EINVAL. */
+		options.extra_formats_len = 0;
+		s->shm = sealshm_create(s->server, &options);
+	}
 	if (!s->shm)
 		abort();
 	s->target = pixman_image_create_bits(PIXMAN_a8r8g8b8, 16, 16, NULL, 0);
@@ -539,6 +568,7 @@ session_init(struct session *s, const uint8_t *data, size_t size)
 static void
 session_finish(struct session *s)
 {
+	struct sealshm_stats stats;
 	int i;
 
 	/* Client side first: every proxy, then the connection. */
@@ -568,12 +598,23 @@ session_finish(struct session *s)
 	server_access(s, 0x5a, -1);
 	for (i = 0; i < REF_SLOTS; i++)
 		sealshm_buffer_unref(s->refs[i]);
+	/* With the client and every reference gone, nothing is mapped. */
+	if (!s->module_gone) {
+		sealshm_get_stats(s->shm, &stats);
+		if (stats.bytes_mapped != 0) {
+			fprintf(stderr,
+				"fuzz-server: %" PRIu64 " bytes still "
+				"mapped after the client left\n",
+				stats.bytes_mapped);
+			abort();
+		}
+	}
 	pixman_image_unref(s->target);
 	wl_display_destroy(s->server);
 }
 
 static void
-run_op(struct session *s, bool *module_gone)
+run_op(struct session *s)
 {
 	struct input *in = &s->in;
 	uint8_t op = take_u8(in), slot = take_u8(in);
@@ -583,9 +624,9 @@ run_op(struct session *s, bool *module_gone)
 	uint32_t format;
 	int fd, keep;
 
-	switch (op % 12) {
+	switch (op % 13) {
 	case 0:
-		if (pool->proxy || !client_alive(s))
+		if (pool->proxy || !s->wl_shm || !client_alive(s))
 			break;
 		fd = make_fd(in, &keep);
 		if (fd < 0)
@@ -647,9 +688,18 @@ run_op(struct session *s, bool *module_gone)
 		break;
 	case 10:
 		/* The module goes away while the client still uses it. */
-		if (!*module_gone) {
+		if (!s->module_gone) {
 			sealshm_destroy(s->shm);
-			*module_gone = true;
+			s->module_gone = true;
+		}
+		break;
+	case 12:
+		/* wl_shm.release: pools and buffers made through it live on. */
+		if (s->wl_shm && s->shm_version >= 2) {
+			wl_proxy_marshal_flags((struct wl_proxy *)s->wl_shm, 1,
+					       NULL, 2,
+					       WL_MARSHAL_FLAG_DESTROY);
+			s->wl_shm = NULL;
 		}
 		break;
 	default:
@@ -683,8 +733,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct session s;
-	bool module_gone = false;
-	int mappings;
+	char path[64], target[256];
+	int mappings, leaked;
+	ssize_t n;
 
 	if (fd_baseline < 0) {
 		fd_baseline = lowest_free_fd();
@@ -693,15 +744,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (session_init(&s, data, size)) {
 		while (s.in.size)
-			run_op(&s, &module_gone);
+			run_op(&s);
 	}
 	session_finish(&s);
 
-	if (lowest_free_fd() != fd_baseline) {
+	leaked = lowest_free_fd();
+	if (leaked != fd_baseline) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd_baseline);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
 		fprintf(stderr,
-			"fuzz-server: fd leak: lowest free fd %d, "
-			"was %d\n",
-			lowest_free_fd(), fd_baseline);
+			"fuzz-server: fd leak: fd %d (%s) is open, the "
+			"lowest free fd before was %d\n",
+			fd_baseline, target, fd_baseline);
 		abort();
 	}
 	mappings = count_shm_mappings();

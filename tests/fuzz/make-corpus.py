@@ -78,8 +78,14 @@ def client_destroy():
     return bytes([11, 0])
 
 
-def header(policy, limits=0):
-    return bytes([policy, limits])
+def header(policy, limits=0, max_bytes=0, max_pool=0):
+    # limits bit 0: custom limits, two more bytes follow
+    extra = bytes([max_bytes, max_pool]) if limits & 1 else b''
+    return bytes([policy, limits]) + extra
+
+
+def release():
+    return bytes([12, 0])
 
 
 W, H = 32, 16
@@ -143,8 +149,18 @@ seeds = {
         create_buffer(0, 0, W, H, W * 4, RGB565) + ref(1) + module_destroy() +
         create_pool(1, SEALED, BUF, BUF) + access(),
     'pool-limit':
-        header(STRICT, 0x03) + b''.join(
+        header(STRICT, 0x03, 15, 15) + b''.join(
             create_pool(i, SEALED, 4096, 4096) for i in range(4)),
+    'byte-limit':
+        header(STRICT, 0x0f, 1, 15) + b''.join(
+            create_pool(i, SEALED, 32768, 32768) for i in range(3)),
+    'extra-formats':
+        header(STRICT, 0x10) + bytes([1, 8]) +
+        create_pool(0, SEALED, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 2, 8) + access(),
+    'release-keeps-pools':
+        header(STRICT) + create_pool(0, SEALED, BUF, BUF) + release() +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) + access(),
 }
 
 out = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), 'corpus')
