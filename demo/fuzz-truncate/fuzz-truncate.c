@@ -152,6 +152,7 @@ struct fuzz {
 	/* set once an attack saw an unexpected outcome */
 	bool failed;
 	bool compositor_died;
+	int connect_errno;
 };
 
 struct attack {
@@ -1659,6 +1660,7 @@ main(int argc, char *argv[])
 		f.failed = false;
 		r = conn_open(&f, &c);
 		if (r == -1) {
+			f.connect_errno = errno;
 			f.compositor_died = true;
 			break;
 		}
@@ -1694,6 +1696,15 @@ main(int argc, char *argv[])
 	printf("fuzz-truncate: total tried %" PRIu64 ", as expected %" PRIu64
 	       ", unexpected %" PRIu64 "\n",
 	       total, total - bad, bad);
+	if (f.compositor_died && total == 0 && f.iteration == 0) {
+		fprintf(stderr,
+			"fuzz-truncate: cannot connect to the compositor at "
+			"WAYLAND_DISPLAY=%s: %s\n",
+			getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY")
+						  : "(unset)",
+			strerror(f.connect_errno));
+		return EXIT_COMPOSITOR_DIED;
+	}
 	if (f.compositor_died) {
 		fprintf(stderr,
 			"fuzz-truncate: the compositor died or refused "
