@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * Client mistakes against the compositor core (xdg-shell, subsurfaces,
+ * wl_surface state): each one gets the protocol error the protocol names,
+ * on the object it names, counted in the statistics, and the compositor
+ * carries on serving the next client.  Each test starts its own
+ * sealshm-compositor (SEALSHM_COMPOSITOR) on a private runtime directory.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <wayland-client.h>
+
+#include <sealshm/client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+#include "test-runner.h"
+
+struct compositor {
+	char dir[64];
+	char stats[128];
+	pid_t pid;
+};
+
+struct conn {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct wl_compositor *compositor;
+	struct wl_subcompositor *subcompositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm_base;
+};
+
+static void
+start_compositor(struct compositor *c)
+{
+	const char *path = getenv("SEALSHM_COMPOSITOR");
+	char line[64] = "";
+	size_t len = 0;
+	int fds[2];
+
+	check_msg(path, "SEALSHM_COMPOSITOR is not set: run through meson");
+	snprintf(c->dir, sizeof(c->dir), "/tmp/sealshm-errors-XXXXXX");
+	check(mkdtemp(c->dir));
+	check(setenv("XDG_RUNTIME_DIR", c->dir, 1) == 0);
+	snprintf(c->stats, sizeof(c->stats), "%s/stats.json", c->dir);
+	check(pipe2(fds, O_CLOEXEC) == 0);
+	fflush(stdout);
+	fflush(stderr);
+	c->pid = fork();
+	check(c->pid >= 0);
+	if (c->pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execl(path, path, "--headless", "--socket", "errors", "--stats",
+		      c->stats, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len + 1 < sizeof(line) && read(fds[0], line + len, 1) == 1 &&
+	       line[len] != '\n')
+		len++;
+	line[len] = '\0';
+	close(fds[0]);
+	check_msg(strcmp(line, "errors") == 0, "compositor printed '%s'", line);
+	check(setenv("WAYLAND_DISPLAY", "errors", 1) == 0);
+}
+
+/* SIGTERM, a clean exit, and the number of protocol errors it counted. */
+static unsigned long long
+stop_compositor(struct compositor *c)
+{
+	unsigned long long errors = 0;
+	char text[4096], *at;
+	size_t n;
+	int status;
+	FILE *f;
+
+	check(kill(c->pid, SIGTERM) == 0);
+	check(waitpid(c->pid, &status, 0) == c->pid);
+	check_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "compositor status %d", status);
+	f = fopen(c->stats, "r");
+	check(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	at = strstr(text, "\"protocol_errors\": ");
+	check(at);
+	errors = strtoull(at + strlen("\"protocol_errors\": "), NULL, 10);
+	check(unlink(c->stats) == 0);
+	check(rmdir(c->dir) == 0);
+	return errors;
+}
+
+static void
+handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {
+	.ping = handle_ping,
+};
+
+static void
+handle_global(void *data, struct wl_registry *registry, uint32_t name,
+	      const char *interface, uint32_t version)
+{
+	struct conn *c = data;
+
+	if (strcmp(interface, wl_compositor_interface.name) == 0) {
+		c->compositor = wl_registry_bind(registry, name,
+						 &wl_compositor_interface,
+						 version < 5 ? version : 5);
+	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
+		c->subcompositor = wl_registry_bind(
+			registry, name, &wl_subcompositor_interface, 1);
+	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
+		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
+		c->wm_base = wl_registry_bind(registry, name,
+					      &xdg_wm_base_interface, 1);
+		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
+	}
+}
+
+static void
+handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = handle_global,
+	.global_remove = handle_global_remove,
+};
+
+static void
+connect_client(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->display = wl_display_connect(NULL);
+	check(c->display);
+	c->registry = wl_display_get_registry(c->display);
+	wl_registry_add_listener(c->registry, &registry_listener, c);
+	check(wl_display_roundtrip(c->display) >= 0);
+	check(c->compositor && c->subcompositor && c->shm && c->wm_base);
+}
+
+/*
+ * Roundtrip and check that the connection died of @p code on an object of
+ * @p interface (NULL when the client destroyed that object itself, so
+ * libwayland-client no longer knows its interface).
+ */
+static void
+expect_error(struct conn *c, const struct wl_interface *interface,
+	     uint32_t code)
+{
+	const struct wl_interface *got = NULL;
+	uint32_t got_code;
+
+	check_msg(wl_display_roundtrip(c->display) < 0,
+		  "the compositor accepted the mistake");
+	check(wl_display_get_error(c->display) == EPROTO);
+	got_code = wl_display_get_protocol_error(c->display, &got, NULL);
+	if (interface)
+		check_msg(got && strcmp(got->name, interface->name) == 0,
+			  "error on %s, expected on %s",
+			  got ? got->name : "an unknown object",
+			  interface->name);
+	check_msg(got_code == code, "error code %u, expected %u", got_code,
+		  code);
+}
+
+/* A client that behaves: the compositor still serves after a mistake. */
+static void
+check_still_serving(void)
+{
+	struct conn c;
+
+	connect_client(&c);
+	check(wl_display_roundtrip(c.display) >= 0);
+	wl_display_disconnect(c.display);
+}
+
+struct case_ctx {
+	struct compositor comp;
+	struct conn conn;
+};
+
+static void
+begin(struct case_ctx *t)
+{
+	start_compositor(&t->comp);
+	connect_client(&t->conn);
+}
+
+/* The other proxies die with the connection, as after any fatal error. */
+static void
+finish(struct case_ctx *t)
+{
+	wl_display_disconnect(t->conn.display);
+	check_still_serving();
+	check(stop_compositor(&t->comp) == 1);
+}
+
+static void
+end(struct case_ctx *t, const struct wl_interface *interface, uint32_t code)
+{
+	expect_error(&t->conn, interface, code);
+	finish(t);
+}
+
+TEST(commit_without_role_is_not_constructed)
+{
+	struct case_ctx t;
+	struct wl_surface *s;
+
+	begin(&t);
+	s = wl_compositor_create_surface(t.conn.compositor);
+	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	wl_surface_commit(s);
+	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_NOT_CONSTRUCTED);
+}
+
+TEST(buffer_on_roleless_xdg_surface_is_unconfigured_buffer)
+{
+	struct sealshm_client_buffer *buffer;
+	struct sealshm_client_pool *pool;
+	struct case_ctx t;
+	struct wl_surface *s;
+
+	begin(&t);
+	pool = sealshm_client_pool_create(t.conn.shm, 4096);
+	check(pool);
+	buffer = sealshm_client_pool_create_buffer(pool, 16, 16,
+						   WL_SHM_FORMAT_XRGB8888);
+	check(buffer);
+	s = wl_compositor_create_surface(t.conn.compositor);
+	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	wl_surface_attach(s, sealshm_client_buffer_get_wl_buffer(buffer), 0, 0);
+	expect_error(&t.conn, &xdg_surface_interface,
+		     XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER);
+	/* The pool's memfd and mapping are the test's own to free. */
+	sealshm_client_buffer_destroy(buffer);
+	sealshm_client_pool_destroy(pool);
+	finish(&t);
+}
+
+TEST(ack_of_unsent_serial_is_invalid_serial)
+{
+	struct case_ctx t;
+	struct xdg_surface *xdg;
+
+	begin(&t);
+	xdg = xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	xdg_surface_ack_configure(xdg, 0xdeadbeef);
+	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_INVALID_SERIAL);
+}
+
+TEST(xdg_surface_destroyed_before_toplevel_is_defunct_role_object)
+{
+	struct case_ctx t;
+	struct xdg_surface *xdg;
+
+	begin(&t);
+	xdg = xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	xdg_surface_get_toplevel(xdg);
+	xdg_surface_destroy(xdg);
+	end(&t, NULL, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT);
+}
+
+TEST(subsurface_cannot_become_xdg_surface)
+{
+	struct wl_surface *parent, *s;
+	struct case_ctx t;
+
+	begin(&t);
+	parent = wl_compositor_create_surface(t.conn.compositor);
+	s = wl_compositor_create_surface(t.conn.compositor);
+	wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent);
+	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_ROLE);
+}
+
+TEST(wm_base_destroyed_with_surfaces_is_defunct_surfaces)
+{
+	struct case_ctx t;
+
+	begin(&t);
+	xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	xdg_wm_base_destroy(t.conn.wm_base);
+	end(&t, NULL, XDG_WM_BASE_ERROR_DEFUNCT_SURFACES);
+}
+
+TEST(zero_window_geometry_is_invalid_size)
+{
+	struct case_ctx t;
+	struct xdg_surface *xdg;
+
+	begin(&t);
+	xdg = xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	xdg_surface_set_window_geometry(xdg, 0, 0, 0, 10);
+	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_INVALID_SIZE);
+}
+
+TEST(empty_positioner_size_is_invalid_input)
+{
+	struct case_ctx t;
+
+	begin(&t);
+	xdg_positioner_set_size(xdg_wm_base_create_positioner(t.conn.wm_base),
+				0, 5);
+	end(&t, &xdg_positioner_interface, XDG_POSITIONER_ERROR_INVALID_INPUT);
+}
+
+TEST(popup_with_incomplete_positioner_is_invalid_positioner)
+{
+	struct xdg_positioner *positioner;
+	struct xdg_surface *parent, *xdg;
+	struct case_ctx t;
+
+	begin(&t);
+	parent = xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	xdg_surface_get_toplevel(parent);
+	xdg = xdg_wm_base_get_xdg_surface(
+		t.conn.wm_base,
+		wl_compositor_create_surface(t.conn.compositor));
+	positioner = xdg_wm_base_create_positioner(t.conn.wm_base);
+	xdg_positioner_set_size(positioner, 10, 10);
+	xdg_surface_get_popup(xdg, parent, positioner);
+	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER);
+}
+
+TEST(surface_as_its_own_subsurface_is_bad_surface)
+{
+	struct case_ctx t;
+	struct wl_surface *s;
+
+	begin(&t);
+	s = wl_compositor_create_surface(t.conn.compositor);
+	wl_subcompositor_get_subsurface(t.conn.subcompositor, s, s);
+	end(&t, &wl_subcompositor_interface,
+	    WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE);
+}
+
+TEST(place_above_a_stranger_is_bad_surface)
+{
+	struct wl_surface *parent, *s, *stranger;
+	struct wl_subsurface *sub;
+	struct case_ctx t;
+
+	begin(&t);
+	parent = wl_compositor_create_surface(t.conn.compositor);
+	s = wl_compositor_create_surface(t.conn.compositor);
+	stranger = wl_compositor_create_surface(t.conn.compositor);
+	sub = wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent);
+	wl_subsurface_place_above(sub, stranger);
+	end(&t, &wl_subsurface_interface, WL_SUBSURFACE_ERROR_BAD_SURFACE);
+}
+
+TEST(zero_buffer_scale_is_invalid_scale)
+{
+	struct case_ctx t;
+
+	begin(&t);
+	wl_surface_set_buffer_scale(
+		wl_compositor_create_surface(t.conn.compositor), 0);
+	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_SCALE);
+}
+
+TEST(unknown_transform_is_invalid_transform)
+{
+	struct case_ctx t;
+
+	begin(&t);
+	wl_surface_set_buffer_transform(
+		wl_compositor_create_surface(t.conn.compositor), 8);
+	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_TRANSFORM);
+}
+
+TEST(attach_offset_on_version_5_is_invalid_offset)
+{
+	struct case_ctx t;
+
+	begin(&t);
+	wl_surface_attach(wl_compositor_create_surface(t.conn.compositor), NULL,
+			  3, 4);
+	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_OFFSET);
+}
