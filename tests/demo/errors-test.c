@@ -39,6 +39,9 @@ struct conn {
 	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
+	/* what a test made, freed client-side at the end */
+	void *objects[16];
+	int objects_len;
 };
 
 static void
@@ -156,6 +159,45 @@ connect_client(struct conn *c)
 	check(c->compositor && c->subcompositor && c->shm && c->wm_base);
 }
 
+static void
+disconnect_client(struct conn *c)
+{
+	void *globals[] = {
+		c->compositor, c->subcompositor, c->shm,
+		c->wm_base,    c->registry,
+	};
+	size_t i;
+
+	for (i = 0; i < (size_t)c->objects_len; i++)
+		wl_proxy_destroy(c->objects[i]);
+	for (i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+		if (globals[i])
+			wl_proxy_destroy(globals[i]);
+	}
+	wl_display_disconnect(c->display);
+}
+
+static void *
+keep(struct conn *c, void *proxy)
+{
+	check(c->objects_len <
+	      (int)(sizeof(c->objects) / sizeof(c->objects[0])));
+	c->objects[c->objects_len++] = proxy;
+	return proxy;
+}
+
+static struct wl_surface *
+new_surface(struct conn *c)
+{
+	return keep(c, wl_compositor_create_surface(c->compositor));
+}
+
+static struct xdg_surface *
+new_xdg_surface(struct conn *c, struct wl_surface *surface)
+{
+	return keep(c, xdg_wm_base_get_xdg_surface(c->wm_base, surface));
+}
+
 /*
  * Roundtrip and check that the connection died of @p code on an object of
  * @p interface (NULL when the client destroyed that object itself, so
@@ -189,7 +231,7 @@ check_still_serving(void)
 
 	connect_client(&c);
 	check(wl_display_roundtrip(c.display) >= 0);
-	wl_display_disconnect(c.display);
+	disconnect_client(&c);
 }
 
 struct case_ctx {
@@ -204,11 +246,11 @@ begin(struct case_ctx *t)
 	connect_client(&t->conn);
 }
 
-/* The other proxies die with the connection, as after any fatal error. */
+/* After the error, the client's objects are only freed client-side. */
 static void
 finish(struct case_ctx *t)
 {
-	wl_display_disconnect(t->conn.display);
+	disconnect_client(&t->conn);
 	check_still_serving();
 	check(stop_compositor(&t->comp) == 1);
 }
@@ -226,8 +268,8 @@ TEST(commit_without_role_is_not_constructed)
 	struct wl_surface *s;
 
 	begin(&t);
-	s = wl_compositor_create_surface(t.conn.compositor);
-	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	s = new_surface(&t.conn);
+	new_xdg_surface(&t.conn, s);
 	wl_surface_commit(s);
 	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_NOT_CONSTRUCTED);
 }
@@ -245,8 +287,8 @@ TEST(buffer_on_roleless_xdg_surface_is_unconfigured_buffer)
 	buffer = sealshm_client_pool_create_buffer(pool, 16, 16,
 						   WL_SHM_FORMAT_XRGB8888);
 	check(buffer);
-	s = wl_compositor_create_surface(t.conn.compositor);
-	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	s = new_surface(&t.conn);
+	new_xdg_surface(&t.conn, s);
 	wl_surface_attach(s, sealshm_client_buffer_get_wl_buffer(buffer), 0, 0);
 	expect_error(&t.conn, &xdg_surface_interface,
 		     XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER);
@@ -262,9 +304,7 @@ TEST(ack_of_unsent_serial_is_invalid_serial)
 	struct xdg_surface *xdg;
 
 	begin(&t);
-	xdg = xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
+	xdg = new_xdg_surface(&t.conn, new_surface(&t.conn));
 	xdg_surface_ack_configure(xdg, 0xdeadbeef);
 	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_INVALID_SERIAL);
 }
@@ -275,10 +315,8 @@ TEST(xdg_surface_destroyed_before_toplevel_is_defunct_role_object)
 	struct xdg_surface *xdg;
 
 	begin(&t);
-	xdg = xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
-	xdg_surface_get_toplevel(xdg);
+	xdg = xdg_wm_base_get_xdg_surface(t.conn.wm_base, new_surface(&t.conn));
+	keep(&t.conn, xdg_surface_get_toplevel(xdg));
 	xdg_surface_destroy(xdg);
 	end(&t, NULL, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT);
 }
@@ -289,10 +327,11 @@ TEST(subsurface_cannot_become_xdg_surface)
 	struct case_ctx t;
 
 	begin(&t);
-	parent = wl_compositor_create_surface(t.conn.compositor);
-	s = wl_compositor_create_surface(t.conn.compositor);
-	wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent);
-	xdg_wm_base_get_xdg_surface(t.conn.wm_base, s);
+	parent = new_surface(&t.conn);
+	s = new_surface(&t.conn);
+	keep(&t.conn,
+	     wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent));
+	new_xdg_surface(&t.conn, s);
 	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_ROLE);
 }
 
@@ -301,10 +340,9 @@ TEST(wm_base_destroyed_with_surfaces_is_defunct_surfaces)
 	struct case_ctx t;
 
 	begin(&t);
-	xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
+	new_xdg_surface(&t.conn, new_surface(&t.conn));
 	xdg_wm_base_destroy(t.conn.wm_base);
+	t.conn.wm_base = NULL;
 	end(&t, NULL, XDG_WM_BASE_ERROR_DEFUNCT_SURFACES);
 }
 
@@ -314,9 +352,7 @@ TEST(zero_window_geometry_is_invalid_size)
 	struct xdg_surface *xdg;
 
 	begin(&t);
-	xdg = xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
+	xdg = new_xdg_surface(&t.conn, new_surface(&t.conn));
 	xdg_surface_set_window_geometry(xdg, 0, 0, 0, 10);
 	end(&t, &xdg_surface_interface, XDG_SURFACE_ERROR_INVALID_SIZE);
 }
@@ -326,8 +362,9 @@ TEST(empty_positioner_size_is_invalid_input)
 	struct case_ctx t;
 
 	begin(&t);
-	xdg_positioner_set_size(xdg_wm_base_create_positioner(t.conn.wm_base),
-				0, 5);
+	xdg_positioner_set_size(
+		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.wm_base)), 0,
+		5);
 	end(&t, &xdg_positioner_interface, XDG_POSITIONER_ERROR_INVALID_INPUT);
 }
 
@@ -338,16 +375,13 @@ TEST(popup_with_incomplete_positioner_is_invalid_positioner)
 	struct case_ctx t;
 
 	begin(&t);
-	parent = xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
-	xdg_surface_get_toplevel(parent);
-	xdg = xdg_wm_base_get_xdg_surface(
-		t.conn.wm_base,
-		wl_compositor_create_surface(t.conn.compositor));
-	positioner = xdg_wm_base_create_positioner(t.conn.wm_base);
+	parent = new_xdg_surface(&t.conn, new_surface(&t.conn));
+	keep(&t.conn, xdg_surface_get_toplevel(parent));
+	xdg = new_xdg_surface(&t.conn, new_surface(&t.conn));
+	positioner =
+		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.wm_base));
 	xdg_positioner_set_size(positioner, 10, 10);
-	xdg_surface_get_popup(xdg, parent, positioner);
+	keep(&t.conn, xdg_surface_get_popup(xdg, parent, positioner));
 	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER);
 }
 
@@ -357,8 +391,9 @@ TEST(surface_as_its_own_subsurface_is_bad_surface)
 	struct wl_surface *s;
 
 	begin(&t);
-	s = wl_compositor_create_surface(t.conn.compositor);
-	wl_subcompositor_get_subsurface(t.conn.subcompositor, s, s);
+	s = new_surface(&t.conn);
+	keep(&t.conn,
+	     wl_subcompositor_get_subsurface(t.conn.subcompositor, s, s));
 	end(&t, &wl_subcompositor_interface,
 	    WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE);
 }
@@ -370,10 +405,11 @@ TEST(place_above_a_stranger_is_bad_surface)
 	struct case_ctx t;
 
 	begin(&t);
-	parent = wl_compositor_create_surface(t.conn.compositor);
-	s = wl_compositor_create_surface(t.conn.compositor);
-	stranger = wl_compositor_create_surface(t.conn.compositor);
-	sub = wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent);
+	parent = new_surface(&t.conn);
+	s = new_surface(&t.conn);
+	stranger = new_surface(&t.conn);
+	sub = keep(&t.conn, wl_subcompositor_get_subsurface(
+				    t.conn.subcompositor, s, parent));
 	wl_subsurface_place_above(sub, stranger);
 	end(&t, &wl_subsurface_interface, WL_SUBSURFACE_ERROR_BAD_SURFACE);
 }
@@ -383,8 +419,7 @@ TEST(zero_buffer_scale_is_invalid_scale)
 	struct case_ctx t;
 
 	begin(&t);
-	wl_surface_set_buffer_scale(
-		wl_compositor_create_surface(t.conn.compositor), 0);
+	wl_surface_set_buffer_scale(new_surface(&t.conn), 0);
 	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_SCALE);
 }
 
@@ -393,8 +428,7 @@ TEST(unknown_transform_is_invalid_transform)
 	struct case_ctx t;
 
 	begin(&t);
-	wl_surface_set_buffer_transform(
-		wl_compositor_create_surface(t.conn.compositor), 8);
+	wl_surface_set_buffer_transform(new_surface(&t.conn), 8);
 	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_TRANSFORM);
 }
 
@@ -403,7 +437,6 @@ TEST(attach_offset_on_version_5_is_invalid_offset)
 	struct case_ctx t;
 
 	begin(&t);
-	wl_surface_attach(wl_compositor_create_surface(t.conn.compositor), NULL,
-			  3, 4);
+	wl_surface_attach(new_surface(&t.conn), NULL, 3, 4);
 	end(&t, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_OFFSET);
 }
