@@ -490,6 +490,26 @@ wait_for_canary_frames(struct run *r, unsigned long n)
 		;
 }
 
+/* A number from the compositor's --stats JSON, or -1. */
+static long
+stats_value(const char *path, const char *key)
+{
+	char buf[8192], pattern[64], *at;
+	FILE *f = fopen(path, "re");
+	long value = -1;
+	size_t n;
+
+	check_msg(f, "the compositor wrote no stats to %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(buf, pattern);
+	if (at)
+		value = strtol(at + strlen(pattern), NULL, 10);
+	return value;
+}
+
 static void
 make_run_dir(struct run *r)
 {
@@ -511,6 +531,7 @@ run_policy(const char *policy, unsigned long default_seed)
 	struct usage baseline, after;
 	char why[256], line[64];
 	unsigned long frames = 0;
+	long errors;
 	int status;
 
 	make_run_dir(&r);
@@ -576,6 +597,11 @@ run_policy(const char *policy, unsigned long default_seed)
 	check_msg(frames > 1, "the canary drew only %lu frames", frames);
 
 	check_canary_pixels(r.screenshot);
+	/* The attacks reached the compositor and were refused there. */
+	errors = stats_value(r.stats, "protocol_errors");
+	printf("%s: the compositor sent %ld protocol errors\n", policy, errors);
+	check_msg(errors > 0, "the compositor reports no protocol errors: "
+			      "the attacks did not reach it");
 	remove_run_dir(&r);
 }
 
