@@ -634,6 +634,40 @@ TEST(every_policy_starts_and_is_reported)
 	leave_runtime_dir(dir);
 }
 
+TEST(popup_placed_by_its_positioner)
+{
+	const char *argv[] = { env_path("SEALSHM_REF_CLIENT"), "--signal-pid",
+			       "@PID@", "popup", NULL };
+	char dir[64], shot[128];
+	struct image image;
+	uint32_t x, y;
+
+	enter_runtime_dir(dir, sizeof(dir));
+	make_path(shot, sizeof(shot), dir, "popup.png");
+	check(run_with_ref_client("320x240", shot, NULL, argv) == 0);
+	read_png(shot, &image);
+	/* The window's origin is the first cascade position (40, 40); the
+	 * popup box (122, 103, 40, 30) is relative to it and sticks out of
+	 * the 160x120 window on the right. */
+	for (y = 0; y < image.height; y++) {
+		for (x = 0; x < image.width; x++) {
+			const uint8_t *p =
+				image.rgb + ((size_t)y * image.width + x) * 3;
+			bool inside =
+				x >= 162 && x < 202 && y >= 143 && y < 173;
+			bool pink =
+				p[0] == 0xd0 && p[1] == 0x40 && p[2] == 0x80;
+
+			check_msg(inside == pink,
+				  "pixel (%u, %u) is %02x%02x%02x", x, y, p[0],
+				  p[1], p[2]);
+		}
+	}
+	free(image.rgb);
+	check(unlink(shot) == 0);
+	leave_runtime_dir(dir);
+}
+
 static bool
 find_in_path(const char *name, char *path, size_t size)
 {

@@ -17,6 +17,11 @@
  *   ref-client [--signal-pid PID] immutable N
  *       a toplevel showing an immutable buffer, attached N more times,
  *       and a subsurface showing the same buffer
+ *   ref-client [--signal-pid PID] popup
+ *       the 160x120 toplevel and a 40x30 popup of colour 0xd04080 whose
+ *       positioner puts it at (122, 103) from the window's origin:
+ *       anchor rect (100, 80, 20, 20), anchor and gravity bottom-right,
+ *       offset (2, 3)
  */
 
 #include <errno.h>
@@ -42,6 +47,7 @@ struct ref {
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
 	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
 	struct sealshm_client_pool *pool;
 	bool configured;
 	bool frame_done;
@@ -139,7 +145,6 @@ static void
 setup(struct ref *r)
 {
 	struct wl_registry *registry;
-	struct xdg_surface *xdg_surface;
 
 	r->display = wl_display_connect(NULL);
 	if (!r->display)
@@ -156,9 +161,9 @@ setup(struct ref *r)
 	if (!r->pool)
 		fail("pool");
 	r->surface = wl_compositor_create_surface(r->compositor);
-	xdg_surface = xdg_wm_base_get_xdg_surface(r->wm_base, r->surface);
-	xdg_surface_add_listener(xdg_surface, &xdg_surface_listener, r);
-	xdg_toplevel_set_title(xdg_surface_get_toplevel(xdg_surface),
+	r->xdg_surface = xdg_wm_base_get_xdg_surface(r->wm_base, r->surface);
+	xdg_surface_add_listener(r->xdg_surface, &xdg_surface_listener, r);
+	xdg_toplevel_set_title(xdg_surface_get_toplevel(r->xdg_surface),
 			       "ref-client");
 	wl_surface_commit(r->surface);
 	while (!r->configured) {
@@ -325,6 +330,75 @@ run_immutable(struct ref *r, int count)
 	}
 }
 
+static void
+handle_popup_configure(void *data, struct xdg_popup *popup, int32_t x,
+		       int32_t y, int32_t width, int32_t height)
+{
+	if (x != 122 || y != 103 || width != 40 || height != 30) {
+		fprintf(stderr, "ref-client: popup configured at %d,%d %dx%d\n",
+			x, y, width, height);
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void
+handle_popup_done(void *data, struct xdg_popup *popup)
+{
+}
+
+static const struct xdg_popup_listener popup_listener = {
+	.configure = handle_popup_configure,
+	.popup_done = handle_popup_done,
+};
+
+static void
+run_popup(struct ref *r)
+{
+	struct sealshm_client_buffer *main_buffer, *popup_buffer;
+	struct xdg_surface *parent, *xdg_popup_surface;
+	struct xdg_positioner *positioner;
+	struct wl_surface *popup_surface;
+	struct xdg_popup *popup;
+	int32_t stride, x, y;
+	uint32_t *p;
+
+	main_buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
+	fill_pattern(main_buffer);
+	show(r->surface, main_buffer);
+	commit_and_wait(r, r->surface);
+
+	parent = r->xdg_surface;
+	positioner = xdg_wm_base_create_positioner(r->wm_base);
+	xdg_positioner_set_size(positioner, 40, 30);
+	xdg_positioner_set_anchor_rect(positioner, 100, 80, 20, 20);
+	xdg_positioner_set_anchor(positioner,
+				  XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT);
+	xdg_positioner_set_gravity(positioner,
+				   XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	xdg_positioner_set_offset(positioner, 2, 3);
+
+	popup_surface = wl_compositor_create_surface(r->compositor);
+	xdg_popup_surface =
+		xdg_wm_base_get_xdg_surface(r->wm_base, popup_surface);
+	r->configured = false;
+	xdg_surface_add_listener(xdg_popup_surface, &xdg_surface_listener, r);
+	popup = xdg_surface_get_popup(xdg_popup_surface, parent, positioner);
+	xdg_popup_add_listener(popup, &popup_listener, r);
+	wl_surface_commit(popup_surface);
+	while (!r->configured) {
+		if (wl_display_dispatch(r->display) < 0)
+			fail("waiting for the popup's configure");
+	}
+
+	popup_buffer = make_buffer(r, 40, 30, WL_SHM_FORMAT_XRGB8888);
+	p = pixels_of(popup_buffer, &stride);
+	for (y = 0; y < 30; y++)
+		for (x = 0; x < 40; x++)
+			p[y * stride + x] = 0xffd04080;
+	show(popup_surface, popup_buffer);
+	commit_and_wait(r, popup_surface);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -338,7 +412,7 @@ main(int argc, char *argv[])
 	}
 	if (arg >= argc) {
 		fprintf(stderr, "usage: ref-client [--signal-pid PID] "
-				"scene|damage N|immutable N\n");
+				"scene|damage N|immutable N|popup\n");
 		return 2;
 	}
 	setup(&r);
@@ -348,6 +422,8 @@ main(int argc, char *argv[])
 		run_damage(&r, atoi(argv[arg + 1]));
 	else if (strcmp(argv[arg], "immutable") == 0 && arg + 1 < argc)
 		run_immutable(&r, atoi(argv[arg + 1]));
+	else if (strcmp(argv[arg], "popup") == 0)
+		run_popup(&r);
 	else
 		return 2;
 
