@@ -74,6 +74,8 @@ struct comp_seat {
 	/* where the pointer is, once a driver moved it */
 	bool pointer_valid;
 	double pointer_x, pointer_y;
+	/* buttons held now: the focus stays while any is */
+	uint32_t buttons_down;
 	struct comp_surface *pointer_focus;
 	struct wl_listener pointer_focus_destroy;
 	int32_t focus_x, focus_y;

@@ -224,15 +224,19 @@ set_pointer_focus(struct comp_server *server, struct comp_surface *surface,
 	}
 }
 
+/*
+ * The surface is going away, but its resource still exists while its
+ * destroy signal runs: tell the client the pointer left it, so that it
+ * does not wait for a leave that can never come.
+ */
 static void
 handle_pointer_focus_destroy(struct wl_listener *listener, void *data)
 {
 	struct comp_seat *seat =
 		wl_container_of(listener, seat, pointer_focus_destroy);
+	struct comp_server *server = wl_container_of(seat, server, seat);
 
-	wl_list_remove(&seat->pointer_focus_destroy.link);
-	wl_list_init(&seat->pointer_focus_destroy.link);
-	seat->pointer_focus = NULL;
+	set_pointer_focus(server, NULL, 0, 0, 0, 0);
 }
 
 /* Pick the surface under the pointer; tell clients what changed. */
@@ -247,6 +251,13 @@ update_pointer(struct comp_server *server, uint32_t time_msec, bool moved)
 	int32_t ox, oy;
 
 	surface = comp_server_surface_at(server, x, y, &ox, &oy);
+	/* While a button is held the surface that got the press keeps the
+	 * pointer (an implicit grab), wherever it goes. */
+	if (seat->buttons_down > 0 && seat->pointer_focus) {
+		surface = seat->pointer_focus;
+		ox = seat->focus_x;
+		oy = seat->focus_y;
+	}
 	if (surface != seat->pointer_focus) {
 		set_pointer_focus(server, surface, ox, oy, x, y);
 		return;
@@ -292,6 +303,10 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 	struct wl_client *client;
 	uint32_t serial;
 
+	if (pressed)
+		seat->buttons_down++;
+	else if (seat->buttons_down > 0)
+		seat->buttons_down--;
 	if (!seat->pointer_focus)
 		return;
 	client = wl_resource_get_client(seat->pointer_focus->resource);
@@ -305,6 +320,9 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 				: WL_POINTER_BUTTON_STATE_RELEASED);
 		send_frame(resource);
 	}
+	/* The grab ended: the pointer may be over another surface. */
+	if (!pressed && seat->buttons_down == 0)
+		update_pointer(server, time_msec, false);
 }
 
 static struct comp_touch_point *
