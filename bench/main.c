@@ -909,11 +909,27 @@ usage(FILE *f)
 		"               composition 5)\n"
 		"  --json FILE  also write every sample to FILE\n"
 		"  --cpu N      run server and client on CPU N (default: the\n"
-		"               last one); -1 lets the scheduler place them\n"
+		"               last one allowed); -1 lets the scheduler\n"
+		"               place them\n"
 		"  --workload   run only these (default all):");
 	for (i = 0; i < WORKLOAD_COUNT; i++)
 		fprintf(f, " %s", workloads[i].name);
 	fputc('\n', f);
+}
+
+/* The last CPU this process may run on (containers may allow only some). */
+static int
+default_cpu(void)
+{
+	cpu_set_t allowed;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	for (cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+		if (CPU_ISSET(cpu, &allowed))
+			return cpu;
+	return -1;
 }
 
 static bool
@@ -953,8 +969,7 @@ main(int argc, char **argv)
 	};
 	bool selected[WORKLOAD_COUNT] = { false }, any = false;
 	const char *json = NULL;
-	struct config cfg = { .cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1 },
-		      run_cfg;
+	struct config cfg = { .cpu = default_cpu() }, run_cfg;
 	char load_start[64];
 	cpu_set_t cpus;
 	int opt, trials = 0, i;
