@@ -108,6 +108,8 @@ struct comp_server {
 	/* bound xdg_wm_base objects: comp_xdg_wm_base.link */
 	struct wl_list wm_bases;
 	struct wl_event_source *ping_timer;
+	/* the toplevel shown as activated: the last mapped or clicked */
+	struct comp_xdg_surface *active;
 	struct comp_seat seat;
 	unsigned int cascade;
 
@@ -265,6 +267,7 @@ struct comp_xdg_surface {
 	bool positioned;
 
 	/* popup */
+	bool grabbed;
 	struct comp_xdg_surface *parent;
 	struct wl_list popups;
 	struct wl_list popup_link;
@@ -310,6 +313,10 @@ comp_subsurface_parent_applied(struct comp_surface *parent);
 bool
 comp_subsurface_is_synchronized(struct comp_surface *surface);
 
+/* the surface at the top of @p surface's subsurface tree */
+struct comp_surface *
+comp_subsurface_get_root(struct comp_surface *surface);
+
 void
 comp_surface_apply_cached(struct comp_surface *surface);
 
@@ -339,6 +346,11 @@ comp_seat_refocus(struct comp_server *server);
 /* send wl_surface.enter (or leave) for the output */
 void
 comp_output_surface_enter(struct comp_surface *surface, bool enter);
+
+/* activate the toplevel that @p surface (or its popup or subsurface
+ * tree) belongs to, as a click does */
+void
+comp_xdg_activate_surface(struct comp_surface *surface);
 
 /* the xdg_surface of a wl_surface, or NULL */
 struct comp_xdg_surface *

@@ -309,6 +309,8 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 		seat->buttons_down--;
 	if (!seat->pointer_focus)
 		return;
+	if (pressed)
+		comp_xdg_activate_surface(seat->pointer_focus);
 	client = wl_resource_get_client(seat->pointer_focus->resource);
 	serial = wl_display_next_serial(server->display);
 	wl_resource_for_each (resource, &seat->pointers) {

@@ -40,6 +40,16 @@ comp_subsurface_is_synchronized(struct comp_surface *surface)
 	return false;
 }
 
+struct comp_surface *
+comp_subsurface_get_root(struct comp_surface *surface)
+{
+	struct comp_subsurface *sub;
+
+	while ((sub = subsurface_of(surface)) && sub->parent)
+		surface = sub->parent;
+	return surface;
+}
+
 void
 comp_subsurface_parent_applied(struct comp_surface *parent)
 {

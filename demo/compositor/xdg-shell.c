@@ -276,9 +276,11 @@ send_configure(struct comp_xdg_surface *xdg)
 			width = server->options.width;
 			height = server->options.height;
 		}
-		state = wl_array_add(&states, sizeof(*state));
-		if (state)
-			*state = XDG_TOPLEVEL_STATE_ACTIVATED;
+		if (server->active == xdg) {
+			state = wl_array_add(&states, sizeof(*state));
+			if (state)
+				*state = XDG_TOPLEVEL_STATE_ACTIVATED;
+		}
 		if (xdg->maximized || xdg->fullscreen) {
 			state = wl_array_add(&states, sizeof(*state));
 			if (state)
@@ -328,33 +330,97 @@ stack_remove(struct comp_xdg_surface *xdg)
 	wl_list_init(&xdg->stack_link);
 }
 
+static void dismiss_popups(struct comp_xdg_surface *xdg);
+
+/* Hide a popup and its children; the client learns it with popup_done. */
+static void
+dismiss_popup(struct comp_xdg_surface *popup)
+{
+	dismiss_popups(popup);
+	if (popup->mapped)
+		xdg_popup_send_popup_done(popup->role_resource);
+	popup->mapped = false;
+	stack_remove(popup);
+	wl_list_remove(&popup->popup_link);
+	wl_list_init(&popup->popup_link);
+	popup->parent = NULL;
+	comp_server_schedule_frame(popup->server);
+}
+
 static void
 dismiss_popups(struct comp_xdg_surface *xdg)
 {
 	struct comp_xdg_surface *popup, *tmp;
 
-	wl_list_for_each_safe (popup, tmp, &xdg->popups, popup_link) {
-		dismiss_popups(popup);
-		if (popup->mapped)
-			xdg_popup_send_popup_done(popup->role_resource);
-		popup->mapped = false;
-		stack_remove(popup);
-		wl_list_remove(&popup->popup_link);
-		wl_list_init(&popup->popup_link);
-		popup->parent = NULL;
+	wl_list_for_each_safe (popup, tmp, &xdg->popups, popup_link)
+		dismiss_popup(popup);
+}
+
+static struct comp_xdg_surface *
+toplevel_of(struct comp_xdg_surface *xdg)
+{
+	while (xdg && xdg->role == COMP_XDG_POPUP)
+		xdg = xdg->parent;
+	return xdg && xdg->role == COMP_XDG_TOPLEVEL ? xdg : NULL;
+}
+
+/*
+ * Move the activated state to @p xdg (NULL: to nobody), telling both
+ * windows.  Grabbed popups of other windows close, as menus do when
+ * another window takes over.
+ */
+static void
+activate(struct comp_server *server, struct comp_xdg_surface *xdg)
+{
+	struct comp_xdg_surface *old = server->active, *popup;
+
+	if (old == xdg)
+		return;
+	server->active = xdg;
+	/* Dismissing a popup unlinks its child popups too: start over. */
+restart:
+	wl_list_for_each (popup, &server->popups, stack_link) {
+		if (popup->grabbed && toplevel_of(popup) != xdg) {
+			dismiss_popup(popup);
+			goto restart;
+		}
 	}
+	if (old && old->initial_configure_sent)
+		send_configure(old);
+	if (xdg && xdg->initial_configure_sent)
+		send_configure(xdg);
+}
+
+void
+comp_xdg_activate_surface(struct comp_surface *surface)
+{
+	struct comp_surface *root = comp_subsurface_get_root(surface);
+	struct comp_xdg_surface *xdg = comp_xdg_surface_from_surface(root);
+
+	xdg = toplevel_of(xdg);
+	if (xdg && xdg->mapped)
+		activate(surface->server, xdg);
 }
 
 /* Back to the state before the initial commit. */
 static void
 xdg_unmap(struct comp_xdg_surface *xdg)
 {
+	struct comp_server *server = xdg->server;
+
 	dismiss_popups(xdg);
 	xdg->mapped = false;
 	xdg->initial_configure_sent = false;
 	xdg->serials_len = 0;
 	stack_remove(xdg);
-	comp_server_schedule_frame(xdg->server);
+	comp_server_schedule_frame(server);
+	/* The window on top takes over, as on any desktop. */
+	if (server->active == xdg) {
+		server->active = NULL;
+		if (!wl_list_empty(&server->toplevels))
+			activate(server, wl_container_of(server->toplevels.prev,
+							 xdg, stack_link));
+	}
 }
 
 static void
@@ -432,9 +498,9 @@ xdg_commit(struct comp_surface *surface)
 		return;
 	if (xdg->role == COMP_XDG_TOPLEVEL) {
 		map_toplevel(xdg);
-		/* Mapping activates the window: say so, as a desktop
-		 * compositor does when focus moves to a new window. */
-		send_configure(xdg);
+		/* A new window is activated, as on a desktop; the
+		 * configure that says so also tells wlcs it is mapped. */
+		activate(xdg->server, xdg);
 	} else {
 		if (!xdg->parent)
 			return;
@@ -744,12 +810,17 @@ xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
 
 /* Popup */
 
+/*
+ * The grab is not checked against an input serial and routes no input:
+ * it only makes the popup close when another window is activated.
+ */
 static void
 popup_grab(struct wl_client *client, struct wl_resource *resource,
 	   struct wl_resource *seat, uint32_t serial)
 {
-	/* Without input devices there is nothing to grab; the popup stays
-	 * until its client destroys it. */
+	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
+
+	xdg->grabbed = true;
 }
 
 static void
