@@ -347,20 +347,30 @@ touch_release(struct comp_touch_point *point)
 	point->surface = NULL;
 }
 
-static void
-handle_touch_surface_destroy(struct wl_listener *listener, void *data)
-{
-	struct comp_touch_point *point =
-		wl_container_of(listener, point, surface_destroy);
-
-	touch_release(point);
-}
-
 static bool
 is_point_client(struct wl_resource *resource, struct comp_touch_point *point)
 {
 	return wl_resource_get_client(resource) ==
 	       wl_resource_get_client(point->surface->resource);
+}
+
+/* As for the pointer: the point ends before its surface does. */
+static void
+handle_touch_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct comp_touch_point *point =
+		wl_container_of(listener, point, surface_destroy);
+	struct comp_server *server = point->surface->server;
+	struct wl_resource *resource;
+	uint32_t serial = wl_display_next_serial(server->display);
+
+	wl_resource_for_each (resource, &server->seat.touches) {
+		if (!is_point_client(resource, point))
+			continue;
+		wl_touch_send_up(resource, serial, comp_now_msec(), point->id);
+		wl_touch_send_frame(resource);
+	}
+	touch_release(point);
 }
 
 void
