@@ -81,7 +81,7 @@ die_usage(const char *fmt, ...)
  * communication"); the attack client makes hundreds of those, so they
  * are shown with --verbose only.
  */
-static void
+static void __attribute__((format(printf, 1, 0)))
 handle_wayland_log(const char *fmt, va_list args)
 {
 	fputs("sealshm-compositor: libwayland: ", stderr);

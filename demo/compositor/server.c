@@ -34,7 +34,7 @@ comp_post_error(struct comp_server *server, struct wl_resource *resource,
 	wl_resource_post_error(resource, code, "%s", message);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 handle_shm_log(enum sealshm_log_level level, const char *fmt, va_list args,
 	       void *user_data)
 {
