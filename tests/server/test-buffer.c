@@ -227,7 +227,8 @@ encode_pixel(pixman_format_code_t format, const uint8_t rgb[3])
 	}
 	return (rgb[0] ? channel_mask(r) << rs : 0) |
 	       (rgb[1] ? channel_mask(g) << gs : 0) |
-	       (rgb[2] ? channel_mask(b) << bs : 0) | channel_mask(a) << as;
+	       (rgb[2] ? channel_mask(b) << bs : 0) |
+	       (a ? channel_mask(a) << as : 0);
 }
 
 static int32_t
