@@ -40,7 +40,7 @@ static const char *const policy_names[] = {
 	[SEALSHM_POLICY_COPY] = "copy",
 };
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 default_log_handler(enum sealshm_log_level level, const char *fmt, va_list args,
 		    void *user_data)
 {
