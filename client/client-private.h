@@ -26,6 +26,8 @@ struct sealshm_client_pool {
 	size_t size;
 	/* sealshm_client_buffer.link, sorted by offset: gaps are free */
 	struct wl_list buffers;
+	/* Free ranges whose pages are still backed (pool.c), by offset. */
+	struct wl_list idle;
 	size_t used;
 	struct sealshm_client_stats stats;
 
@@ -76,6 +78,23 @@ client_buffer_layout(int32_t width, int32_t height, uint32_t format,
  */
 void
 client_buffer_free(struct sealshm_client_buffer *buffer, bool punch);
+
+/**
+ * Free the buffer's slot and destroy its wl_buffer, keeping the slot's
+ * pages backed for a buffer made soon after: a new buffer in the range
+ * reuses them without allocating them again.  @p now is the swapchain's
+ * tick, for client_pool_punch_idle().  The caller must be sure the
+ * compositor no longer reads the buffer (the pages get reused).
+ */
+void
+client_buffer_free_idle(struct sealshm_client_buffer *buffer, uint64_t now);
+
+/**
+ * Punch the pool's idle ranges freed at tick @p until or before; UINT64_MAX
+ * punches them all.
+ */
+void
+client_pool_punch_idle(struct sealshm_client_pool *pool, uint64_t until);
 
 /** The pool's counters, with bytes_backed read from the file now. */
 void

@@ -27,6 +27,22 @@
 
 #define SEALS_WANTED (F_SEAL_SHRINK | F_SEAL_SEAL)
 
+/*
+ * A freed slot of a swapchain pool whose pages are still backed, kept for
+ * the next buffer: during an interactive resize every frame drops a
+ * buffer and makes a slightly different one at the same offset, and
+ * punching the old slot only to allocate the same pages again would zero
+ * and fault every page twice per frame.
+ */
+struct idle_range {
+	/* sealshm_client_pool.idle, sorted by offset */
+	struct wl_list link;
+	size_t offset;
+	size_t len;
+	/* Swapchain tick at which the range was freed. */
+	uint64_t since;
+};
+
 size_t
 client_page_size(void)
 {
@@ -156,6 +172,68 @@ punch(struct sealshm_client_pool *pool, size_t offset, size_t len)
 		pool->stats.bytes_punched += len;
 }
 
+/* The pages of [offset, offset + len) now belong to a buffer (or were
+ * punched): forget the idle ranges there. */
+static void
+take_idle(struct sealshm_client_pool *pool, size_t offset, size_t len)
+{
+	struct idle_range *range, *tmp;
+	size_t end = offset + len;
+
+	wl_list_for_each_safe (range, tmp, &pool->idle, link) {
+		if (range->offset >= end)
+			break;
+		if (range->offset + range->len <= offset)
+			continue;
+		/* Idle ranges lie in free space, and a slot starts where its
+		 * free gap starts, so none begins before the slot. */
+		assert(range->offset >= offset);
+		if (range->offset + range->len <= end) {
+			wl_list_remove(&range->link);
+			free(range);
+		} else {
+			range->len -= end - range->offset;
+			range->offset = end;
+		}
+	}
+}
+
+/*
+ * Back a new buffer's slot.  Idle ranges in it still have their pages, so
+ * only the gaps between them are allocated: posix_fallocate would walk
+ * every page of a 4K buffer again just to find it present.
+ */
+static int
+back_slot(struct sealshm_client_pool *pool, size_t offset, size_t len)
+{
+	struct idle_range *range;
+	size_t at = offset, end = offset + len;
+	int err;
+
+	wl_list_for_each (range, &pool->idle, link) {
+		if (range->offset >= end)
+			break;
+		if (range->offset + range->len <= at)
+			continue;
+		if (range->offset > at &&
+		    back_range(pool, at, range->offset - at) < 0)
+			goto err_punch;
+		at = range->offset + range->len;
+	}
+	if (at < end && back_range(pool, at, end - at) < 0)
+		goto err_punch;
+	take_idle(pool, offset, len);
+	return 0;
+
+err_punch:
+	/* Gaps allocated before the failure would stay backed unseen. */
+	err = errno;
+	punch(pool, offset, len);
+	take_idle(pool, offset, len);
+	errno = err;
+	return -1;
+}
+
 /* Make the file, the client's mapping and the server's pool @p size
  * bytes long.  The file only ever grows (the seal forbids shrinking). */
 static int
@@ -196,6 +274,7 @@ sealshm_client_pool_create(struct wl_shm *shm, size_t size)
 	if (!pool)
 		return NULL;
 	wl_list_init(&pool->buffers);
+	wl_list_init(&pool->idle);
 	wl_list_init(&pool->swapchain_link);
 
 	pool->fd = shm_file_create_sealable("sealshm-client");
@@ -247,6 +326,9 @@ sealshm_client_pool_destroy(struct sealshm_client_pool *pool)
 	if (!pool)
 		return;
 	assert(wl_list_empty(&pool->buffers));
+	/* The file goes with the fd: punching idle ranges first would be
+	 * wasted work. */
+	take_idle(pool, 0, pool->size);
 	wl_list_remove(&pool->swapchain_link);
 	wl_shm_pool_destroy(pool->wl_pool);
 	munmap(pool->base, pool->reserved);
@@ -329,7 +411,7 @@ sealshm_client_pool_create_buffer(struct sealshm_client_pool *pool,
 		if (grow_to_fit(pool, offset + slot) < 0)
 			goto err_free;
 	}
-	if (back_range(pool, offset, slot) < 0)
+	if (back_slot(pool, offset, slot) < 0)
 		goto err_free;
 
 	buffer->wl_buffer = wl_shm_pool_create_buffer(
@@ -367,6 +449,44 @@ client_buffer_free(struct sealshm_client_buffer *buffer, bool punch_pages)
 	if (punch_pages)
 		punch(pool, buffer->offset, buffer->slot_size);
 	free(buffer);
+}
+
+void
+client_buffer_free_idle(struct sealshm_client_buffer *buffer, uint64_t now)
+{
+	struct sealshm_client_pool *pool = buffer->pool;
+	struct idle_range *range, *next;
+
+	range = calloc(1, sizeof(*range));
+	if (!range) {
+		/* Unrecorded pages could never be punched later. */
+		client_buffer_free(buffer, true);
+		return;
+	}
+	range->offset = buffer->offset;
+	range->len = buffer->slot_size;
+	range->since = now;
+	wl_list_for_each (next, &pool->idle, link) {
+		if (next->offset > range->offset)
+			break;
+	}
+	/* At the end of the list, next->link is the list head itself. */
+	wl_list_insert(next->link.prev, &range->link);
+	client_buffer_free(buffer, false);
+}
+
+void
+client_pool_punch_idle(struct sealshm_client_pool *pool, uint64_t until)
+{
+	struct idle_range *range, *tmp;
+
+	wl_list_for_each_safe (range, tmp, &pool->idle, link) {
+		if (range->since > until)
+			continue;
+		punch(pool, range->offset, range->len);
+		wl_list_remove(&range->link);
+		free(range);
+	}
 }
 
 SEALSHM_EXPORT void

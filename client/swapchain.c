@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <wayland-client-protocol.h>
@@ -48,17 +49,31 @@ destroy_pool(struct sealshm_swapchain *sc, struct sealshm_client_pool *pool)
 	sealshm_client_pool_destroy(pool);
 }
 
+/*
+ * @p surplus: the buffer went unused for SEALSHM_SWAPCHAIN_TRIM_FRAMES
+ * acquisitions, so its slot is not wanted back soon.  Otherwise it was
+ * dropped for its size, and the next buffer most likely takes the same
+ * offset: the pages stay backed for SEALSHM_SWAPCHAIN_PUNCH_FRAMES
+ * acquisitions rather than being punched and allocated again at once.
+ */
 static void
 destroy_buffer(struct sealshm_swapchain *sc,
-	       struct sealshm_client_buffer *buffer)
+	       struct sealshm_client_buffer *buffer, bool surplus)
 {
 	struct sealshm_client_pool *pool = buffer->pool;
 	bool last = pool->used == buffer->slot_size;
 
-	/* Punching a pool about to be destroyed is wasted work. */
-	client_buffer_free(buffer, !(pool->retiring && last));
-	if (pool->retiring && last)
-		destroy_pool(sc, pool);
+	if (pool->retiring) {
+		/* Nothing reuses a retiring pool's slots, and punching a
+		 * pool about to be destroyed is wasted work. */
+		client_buffer_free(buffer, !last);
+		if (last)
+			destroy_pool(sc, pool);
+	} else if (surplus) {
+		client_buffer_free(buffer, true);
+	} else {
+		client_buffer_free_idle(buffer, sc->ticks);
+	}
 }
 
 /* The compositor may still read a busy buffer: its slot must be neither
@@ -69,7 +84,7 @@ drop_buffer(struct sealshm_swapchain *sc, struct sealshm_client_buffer *buffer)
 	if (buffer->busy)
 		buffer->doomed = true;
 	else
-		destroy_buffer(sc, buffer);
+		destroy_buffer(sc, buffer, false);
 }
 
 static void
@@ -79,7 +94,7 @@ handle_release(void *data, struct wl_buffer *wl_buffer)
 
 	buffer->busy = false;
 	if (buffer->doomed)
-		destroy_buffer(buffer->pool->swapchain, buffer);
+		destroy_buffer(buffer->pool->swapchain, buffer, false);
 }
 
 static const struct wl_buffer_listener buffer_listener = {
@@ -141,6 +156,9 @@ retire_pool(struct sealshm_swapchain *sc, struct sealshm_client_pool *pool)
 		destroy_pool(sc, pool);
 		return;
 	}
+	/* The compositor may keep the pool alive for long through a buffer
+	 * it holds, and no new buffer will take these pages. */
+	client_pool_punch_idle(pool, UINT64_MAX);
 	/* Destroying the pool's last buffer destroys the pool with its
 	 * list head, so the end is found before that happens. */
 	link = pool->buffers.next;
@@ -195,8 +213,21 @@ trim(struct sealshm_swapchain *sc)
 	wl_list_for_each_safe (buffer, tmp, &sc->buffers, swapchain_link) {
 		if (!buffer->busy && sc->ticks - buffer->last_used >
 					     SEALSHM_SWAPCHAIN_TRIM_FRAMES)
-			destroy_buffer(sc, buffer);
+			destroy_buffer(sc, buffer, true);
 	}
+}
+
+static void
+punch_idle(struct sealshm_swapchain *sc)
+{
+	struct sealshm_client_pool *pool;
+	uint64_t until;
+
+	if (sc->ticks < SEALSHM_SWAPCHAIN_PUNCH_FRAMES)
+		return;
+	until = sc->ticks - SEALSHM_SWAPCHAIN_PUNCH_FRAMES;
+	wl_list_for_each (pool, &sc->pools, swapchain_link)
+		client_pool_punch_idle(pool, until);
 }
 
 static struct sealshm_client_buffer *
@@ -215,9 +246,10 @@ find_free(struct sealshm_swapchain *sc)
 /*
  * A pool cannot shrink, so a window that became small keeps paying for
  * the big pool's address space, fd and server-side mapping (its unused
- * pages are punched already).  Once the pool has stayed less than a
- * quarter used for a while, start a new one sized for the present need;
- * the wait keeps an interactive resize from bouncing between pools.
+ * pages are punched within SEALSHM_SWAPCHAIN_PUNCH_FRAMES acquisitions).
+ * Once the pool has stayed less than a quarter used for a while, start a
+ * new one sized for the present need; the wait keeps an interactive
+ * resize from bouncing between pools.
  */
 static void
 maybe_retire(struct sealshm_swapchain *sc, size_t slot)
@@ -300,6 +332,8 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *sc, int32_t width,
 	assert(sc);
 	if (client_buffer_layout(width, height, format, &stride, &slot) < 0)
 		return NULL;
+	/* Slots freed here are stamped like those released since the last
+	 * acquisition: this one is their first chance of reuse. */
 	if (width != sc->width || height != sc->height || format != sc->format)
 		drop_other_sizes(sc, width, height, format, slot);
 
@@ -313,6 +347,8 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *sc, int32_t width,
 		buffer = new_buffer(sc, slot);
 	if (!buffer)
 		return NULL;
+	/* After the new buffer took what it could of the idle ranges. */
+	punch_idle(sc);
 
 	if (buffer->frame == 0 || frame - buffer->frame > INT_MAX)
 		buffer->age = buffer->frame ? INT_MAX : 0;
@@ -339,7 +375,7 @@ sealshm_swapchain_cancel(struct sealshm_swapchain *sc,
 	buffer->frame = 0;
 	buffer->busy = false;
 	if (buffer->doomed)
-		destroy_buffer(sc, buffer);
+		destroy_buffer(sc, buffer, false);
 }
 
 SEALSHM_EXPORT void

@@ -31,7 +31,10 @@
  * when the buffer is made, so running out of memory is an error from the
  * create call rather than a fault while drawing; the unused tail of a
  * grown pool stays sparse, and a destroyed buffer's pages are returned to
- * the kernel with fallocate(FALLOC_FL_PUNCH_HOLE).
+ * the kernel with fallocate(FALLOC_FL_PUNCH_HOLE): at once for buffers
+ * made on a pool, and for a swapchain once the slot has stayed free for
+ * SEALSHM_SWAPCHAIN_PUNCH_FRAMES acquisitions (a resizing window reuses
+ * it at once, and its pages are not allocated twice).
  *
  * There is no fallback to shm_open or temporary files: a kernel without
  * memfd sealing is an error the caller sees (ENOSYS).
@@ -221,13 +224,17 @@ sealshm_swapchain_destroy(struct sealshm_swapchain *swapchain);
  * chosen; a new one is made when none is free.
  *
  * Housekeeping happens here too: buffers of another size or format are
- * dropped (busy ones when the compositor releases them); free buffers not
- * used for SEALSHM_SWAPCHAIN_TRIM_FRAMES acquisitions are destroyed; when
- * the buffers last became smaller (the window shrank) and the current
- * pool, larger than 1 MiB, has stayed less than a quarter used for
- * SEALSHM_SWAPCHAIN_SHRINK_FRAMES acquisitions, it is retired: new
- * buffers go to a new pool sized for two buffers of the present size, and
- * the old one is destroyed once the compositor released all its buffers.
+ * dropped (busy ones when the compositor releases them) and the pages of
+ * their slots kept for new buffers, which reuse them without allocating
+ * them again; pages that SEALSHM_SWAPCHAIN_PUNCH_FRAMES acquisitions left
+ * unused are punched.  Free buffers not used for
+ * SEALSHM_SWAPCHAIN_TRIM_FRAMES acquisitions are destroyed and their
+ * pages punched.  When the buffers last became smaller (the window
+ * shrank) and the current pool, larger than 1 MiB, has stayed less than
+ * a quarter used for SEALSHM_SWAPCHAIN_SHRINK_FRAMES acquisitions, it is
+ * retired: new buffers go to a new pool sized for two buffers of the
+ * present size, and the old one is destroyed once the compositor released
+ * all its buffers.
  * A pool that cannot grow any further (INT32_MAX) is retired the same way.
  * Buffers the compositor holds are never handed out, written, reused or
  * punched before their wl_buffer.release.
@@ -241,6 +248,11 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *swapchain,
 #define SEALSHM_SWAPCHAIN_TRIM_FRAMES 30
 /** Acquisitions a mostly empty pool survives before it is replaced. */
 #define SEALSHM_SWAPCHAIN_SHRINK_FRAMES 8
+/**
+ * Acquisitions the pages of a dropped buffer's slot stay allocated,
+ * waiting for a new buffer to reuse them, before they are punched.
+ */
+#define SEALSHM_SWAPCHAIN_PUNCH_FRAMES 4
 
 /**
  * Give back a buffer acquired but never committed.  Its contents count as

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <wayland-server-protocol.h>
 
@@ -334,6 +335,8 @@ TEST(a_held_buffer_is_never_handed_out_again)
 struct trace_report {
 	struct sealshm_client_stats at_peak;
 	struct sealshm_client_stats at_rest;
+	/* The most memory the pools held after any frame. */
+	uint64_t max_backed;
 	int frames;
 };
 
@@ -348,6 +351,7 @@ static void
 trace_client(void *data)
 {
 	struct trace_report *report = data;
+	struct sealshm_client_stats st;
 	struct window win;
 	int32_t w, h;
 
@@ -356,6 +360,9 @@ trace_client(void *data)
 		trace_size(i < TRACE_STEPS ? i : 2 * TRACE_STEPS - 1 - i, &w,
 			   &h);
 		window_frame(&win, w, h);
+		sealshm_swapchain_get_stats(win.sc, &st);
+		if (st.bytes_backed > report->max_backed)
+			report->max_backed = st.bytes_backed;
 		if (i == TRACE_STEPS - 1)
 			sealshm_swapchain_get_stats(win.sc, &report->at_peak);
 	}
@@ -378,12 +385,15 @@ TEST(resize_trace_bounds)
 	check(r->frames == 2 * TRACE_STEPS + REST_FRAMES);
 	fprintf(stderr,
 		"trace: %llu pools, %llu grows, peak %llu bytes, "
-		"%llu buffers; at rest: %llu pools live, %llu bytes, "
-		"%llu backed, %llu punched; server maps %llu bytes\n",
+		"%llu buffers, %llu punched growing, at most %llu backed; "
+		"at rest: %llu pools live, %llu bytes, %llu backed, %llu "
+		"punched; server maps %llu bytes\n",
 		(unsigned long long)r->at_rest.pools_created,
 		(unsigned long long)r->at_rest.pool_grows,
 		(unsigned long long)r->at_rest.bytes_peak,
 		(unsigned long long)r->at_rest.buffers_allocated,
+		(unsigned long long)r->at_peak.bytes_punched,
+		(unsigned long long)r->max_backed,
 		(unsigned long long)r->at_rest.pools_now,
 		(unsigned long long)r->at_rest.bytes_now,
 		(unsigned long long)r->at_rest.bytes_backed,
@@ -403,6 +413,11 @@ TEST(resize_trace_bounds)
 	check(r->at_peak.bytes_now >= biggest);
 	check_msg(r->at_peak.bytes_peak <= 8 * biggest, "peak %llu",
 		  (unsigned long long)r->at_peak.bytes_peak);
+	/* Memory, as opposed to pool size: the buffer on screen, the one
+	 * being drawn, and the slot of the one dropped before them, kept
+	 * for a few frames because the next size will reuse it. */
+	check_msg(r->max_backed <= 3 * biggest, "%llu bytes backed at most",
+		  (unsigned long long)r->max_backed);
 
 	/* Back at 64x64: one small pool, a few pages backed, and the
 	 * server maps no more than that either. */
@@ -416,6 +431,122 @@ TEST(resize_trace_bounds)
 	check_msg(comp.last_stats.bytes_mapped <= REST_MAX_POOL_BYTES,
 		  "server still maps %llu bytes",
 		  (unsigned long long)comp.last_stats.bytes_mapped);
+	finish(d, &comp, NULL);
+	shared_free(r, sizeof(*r));
+}
+
+/*
+ * The same trace with every buffer released right after its commit: each
+ * new size finds the previous buffer's slot free at the same offset.
+ * Punching that slot only to allocate the same pages again would zero and
+ * fault every page twice per frame: 2 GiB punched over this trace.
+ */
+TEST(resize_trace_reuses_slots_instead_of_punching_them)
+{
+	struct compositor comp = { .policy = HOLD_NONE };
+	struct trace_report *r = shared_alloc(sizeof(*r));
+	struct test_display *d = start(&comp, NULL);
+	uint64_t biggest = 3840ull * 2160 * 4;
+
+	test_display_spawn(d, trace_client, r);
+	check(test_display_run(d) == 0);
+	check(r->frames == 2 * TRACE_STEPS + REST_FRAMES);
+	fprintf(stderr,
+		"trace, released at once: %llu punched growing, %llu in "
+		"all, at most %llu backed; at rest %llu backed, %llu "
+		"pools\n",
+		(unsigned long long)r->at_peak.bytes_punched,
+		(unsigned long long)r->at_rest.bytes_punched,
+		(unsigned long long)r->max_backed,
+		(unsigned long long)r->at_rest.bytes_backed,
+		(unsigned long long)r->at_rest.pools_created);
+	/* Growing, every buffer takes all of the slot before it. */
+	check_msg(r->at_peak.bytes_punched == 0,
+		  "%llu bytes punched while growing",
+		  (unsigned long long)r->at_peak.bytes_punched);
+	/* Shrinking, only what the smaller buffers no longer need goes,
+	 * and never comes back: each page of a pool is punched at most
+	 * once, and a pool is at most twice the largest buffer. */
+	check_msg(r->at_rest.bytes_punched <= 2 * biggest,
+		  "%llu bytes punched over the trace",
+		  (unsigned long long)r->at_rest.bytes_punched);
+	/* One buffer at a time, each in the slot of the one before, and
+	 * the largest fills whole pages: never more than it is backed. */
+	check_msg(r->max_backed <= biggest, "%llu bytes backed at most",
+		  (unsigned long long)r->max_backed);
+	/* The memory still comes back. */
+	check(r->at_rest.pools_now == 1);
+	check_msg(r->at_rest.bytes_backed <= REST_MAX_BACKED_BYTES,
+		  "%llu bytes backed at rest",
+		  (unsigned long long)r->at_rest.bytes_backed);
+	finish(d, &comp, NULL);
+	shared_free(r, sizeof(*r));
+}
+
+#define IDLE_BIG 256
+#define IDLE_SMALL 200
+
+struct idle_report {
+	struct sealshm_client_stats big, changed, later, settled;
+	void *big_data, *small_data;
+};
+
+static void
+idle_client(void *data)
+{
+	struct idle_report *r = data;
+	struct sealshm_client_buffer *b;
+	struct window win;
+
+	window_init(&win, true);
+	for (int i = 0; i < 3; i++)
+		b = window_frame(&win, IDLE_BIG, IDLE_BIG);
+	r->big_data = sealshm_client_buffer_get_data(b);
+	sealshm_swapchain_get_stats(win.sc, &r->big);
+	b = window_frame(&win, IDLE_SMALL, IDLE_SMALL);
+	r->small_data = sealshm_client_buffer_get_data(b);
+	sealshm_swapchain_get_stats(win.sc, &r->changed);
+	/* The first of these is the size change's own acquisition. */
+	for (int i = 1; i < SEALSHM_SWAPCHAIN_PUNCH_FRAMES - 1; i++)
+		window_frame(&win, IDLE_SMALL, IDLE_SMALL);
+	sealshm_swapchain_get_stats(win.sc, &r->later);
+	window_frame(&win, IDLE_SMALL, IDLE_SMALL);
+	sealshm_swapchain_get_stats(win.sc, &r->settled);
+	window_fini(&win);
+}
+
+TEST(a_dropped_slot_is_punched_once_left_unused)
+{
+	struct compositor comp = { .policy = HOLD_NONE, .full = true };
+	struct idle_report *r = shared_alloc(sizeof(*r));
+	struct test_display *d = start(&comp, NULL);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t big = IDLE_BIG * IDLE_BIG * 4;
+	uint64_t small = (IDLE_SMALL * IDLE_SMALL * 4 + page - 1) / page * page;
+
+	test_display_spawn(d, idle_client, r);
+	check(test_display_run(d) == 0);
+	check(r->big.buffers_allocated == 1);
+	check(r->big.bytes_backed == big);
+	/* The smaller buffer took the dropped one's place and pages... */
+	check(r->changed.buffers_allocated == 2);
+	check(r->small_data == r->big_data);
+	check_msg(r->changed.bytes_punched == 0 &&
+			  r->changed.bytes_backed == big,
+		  "%llu punched, %llu backed after the size change",
+		  (unsigned long long)r->changed.bytes_punched,
+		  (unsigned long long)r->changed.bytes_backed);
+	/* ...and the rest stays backed for a few acquisitions, in case the
+	 * window grows back... */
+	check_msg(r->later.bytes_backed == big, "%llu backed",
+		  (unsigned long long)r->later.bytes_backed);
+	/* ...then goes back to the kernel. */
+	check_msg(r->settled.bytes_punched == big - small &&
+			  r->settled.bytes_backed == small,
+		  "%llu punched, %llu backed once settled",
+		  (unsigned long long)r->settled.bytes_punched,
+		  (unsigned long long)r->settled.bytes_backed);
+	check(r->settled.buffers_allocated == 2);
 	finish(d, &comp, NULL);
 	shared_free(r, sizeof(*r));
 }
