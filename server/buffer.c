@@ -340,9 +340,10 @@ sealshm_buffer_is_copied(struct sealshm_buffer *buffer)
 }
 
 /*
- * The client may have truncated its unsealed file: read what is there,
- * zero the rest and tell the client.  pread past the end returns short, it
- * cannot fault.
+ * The client may have truncated its unsealed file, or never made it as
+ * large as the pool (the copy tier does not check at create or resize):
+ * read what is there, zero the rest and tell the client.  pread past the
+ * end returns short, it cannot fault.
  */
 static void
 copy_in(struct sealshm_buffer *buffer)
@@ -377,9 +378,9 @@ copy_in(struct sealshm_buffer *buffer)
 			pool->owner,
 			buffer->resource ? buffer->resource : pool->resource,
 			WL_SHM_ERROR_INVALID_FD,
-			"read %zu of a buffer's %zu bytes (%s); never "
-			"shrink a pool's file, seal it F_SEAL_SHRINK",
-			done, size, err ? strerror(err) : "file truncated");
+			"read %zu of a buffer's %zu bytes (%s); keep the "
+			"file >= the pool, seal it F_SEAL_SHRINK",
+			done, size, err ? strerror(err) : "file too short");
 }
 
 static void

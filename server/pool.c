@@ -262,20 +262,29 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 			      size, pool->size);
 		return;
 	}
-	if (fstat(pool->fd, &st) < 0) {
-		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "fstat of the pool's fd failed (%s); make a new "
-			      "pool",
-			      strerror(errno));
-		return;
-	}
-	if (st.st_size < size) {
-		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-			      "resize to %" PRId32 " > file size %jd; grow the "
-			      "file (ftruncate, posix_fallocate) before "
-			      "resizing",
-			      size, (intmax_t)st.st_size);
-		return;
+	/*
+	 * An unsealed file may shrink right after any fstat, so in the copy
+	 * tier a size check proves nothing; its reads (pread) find a short
+	 * file at access time and answer it there.
+	 */
+	if (pool->tier != POOL_TIER_COPY) {
+		if (fstat(pool->fd, &st) < 0) {
+			reject_resize(
+				pool, WL_SHM_ERROR_INVALID_FD,
+				"fstat of the pool's fd failed (%s); make a "
+				"new pool",
+				strerror(errno));
+			return;
+		}
+		if (st.st_size < size) {
+			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+				      "resize to %" PRId32
+				      " > file size %jd; grow "
+				      "the file (ftruncate, posix_fallocate) "
+				      "before resizing",
+				      size, (intmax_t)st.st_size);
+			return;
+		}
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
@@ -482,10 +491,17 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 
 /*
  * Steps 4 and on: the size, now that the seals are known, and the limits.
+ *
+ * Unlike DESIGN.md's step 4, a copy-tier file is not compared with the
+ * pool's size: it is never mapped and can shrink at any moment, so a check
+ * here would only refuse honest clients whose file grows later (wlcs's
+ * BadBufferTest truncates before the server reads create_pool and expects
+ * the error at access, on the wl_buffer, like libwayland).  Every access
+ * preads, and a short read yields zeros and invalid_fd on the wl_buffer.
  */
 static bool
 check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
-	   int32_t size)
+	   enum pool_tier tier, int32_t size)
 {
 	struct sealshm *shm = owner->shm;
 	struct stat st;
@@ -498,20 +514,23 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    size);
 		return false;
 	}
-	if (fstat(fd, &st) < 0) {
-		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-			    SEALSHM_REJECT_NOT_REGULAR,
-			    "fstat of the fd failed (%s); " FIX_SEAL,
-			    strerror(errno));
-		return false;
-	}
-	if (st.st_size < size) {
-		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-			    SEALSHM_REJECT_FILE_TOO_SMALL,
-			    "pool size %" PRId32 " > file size %jd; grow the "
-			    "file (ftruncate, posix_fallocate) first",
-			    size, (intmax_t)st.st_size);
-		return false;
+	if (tier != POOL_TIER_COPY) {
+		if (fstat(fd, &st) < 0) {
+			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+				    SEALSHM_REJECT_NOT_REGULAR,
+				    "fstat of the fd failed (%s); " FIX_SEAL,
+				    strerror(errno));
+			return false;
+		}
+		if (st.st_size < size) {
+			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+				    SEALSHM_REJECT_FILE_TOO_SMALL,
+				    "pool size %" PRId32 " > file size %jd; "
+				    "grow the file (ftruncate, "
+				    "posix_fallocate) first",
+				    size, (intmax_t)st.st_size);
+			return false;
+		}
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
@@ -552,7 +571,7 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	struct pool *pool;
 
 	if (!inspect_fd(owner, shm_resource, fd, &facts) ||
-	    !check_size(owner, shm_resource, fd, size))
+	    !check_size(owner, shm_resource, fd, facts.tier, size))
 		goto err_close;
 
 	pool = calloc(1, sizeof(*pool));

@@ -28,7 +28,8 @@
  * (F_GET_SEALS) before anything about its size; a shmem file (hugetlbfs
  * is always refused: it can fault when huge pages run out); the policy's
  * verdict on the seals; the size (> 0, <= the file's size, within the
- * limits); then the mapping.  Read-only fds and files sealed F_SEAL_WRITE
+ * limits; copy-policy pools skip the file's size, see
+ * SEALSHM_POLICY_COPY); then the mapping.  Read-only fds and files sealed F_SEAL_WRITE
  * or F_SEAL_FUTURE_WRITE are accepted and mapped read-only.
  *
  * Buffers: the format must be advertised; width, height > 0; offset >= 0;
@@ -40,7 +41,7 @@
  *
  * Resize: the new size must be >= the current one; the file's size is
  * checked again (fstat on the pool's fd, which the module keeps open for
- * the pool's life), as are the limits.  The mapping grows in place when
+ * the pool's life; not for copy-policy pools), as are the limits.  The mapping grows in place when
  * the address space allows, moves when no buffer uses it yet, and
  * otherwise a new mapping serves buffers made from then on while the old
  * one lives as long as its buffers: no buffer's pointer ever moves, and
@@ -62,7 +63,9 @@
  * advertised), invalid_stride (bad geometry; create_pool size <= 0;
  * resize to a smaller, zero or negative size), invalid_fd (everything
  * about the fd: not a readable regular file, not shmem, unsealed, file
- * smaller than the pool, limits, mmap failure).  The received fd is
+ * smaller than the pool (mapped pools), limits, mmap failure; for
+ * copy-policy pools also a file found too short at access, posted on the
+ * wl_buffer).  The received fd is
  * closed and no mapping stays behind; the message is also logged at
  * SEALSHM_LOG_DEBUG as "client bug: <message>".  The client is
  * disconnected by libwayland as usual and everything it created is freed,
@@ -115,6 +118,15 @@ enum sealshm_policy {
 	 * module memory per buffer, allocated when the buffer is created.
 	 * Pipes, sockets, devices, directories and hugetlbfs files are
 	 * still refused.
+	 *
+	 * Such a pool may be larger than its file, at create_pool and at
+	 * resize: the file is not sealed and can shrink right after any
+	 * check, so a size check there would prove nothing (and would refuse
+	 * clients that grow the file later).  The check happens at access
+	 * instead: a buffer that reaches past the file's end reads as zeros
+	 * there and the client gets invalid_fd on its wl_buffer, as
+	 * libwayland does (wlcs BadBufferTest relies on it).  Pools this
+	 * policy maps (sealed memfds) keep the exact checks.
 	 */
 	SEALSHM_POLICY_COPY = 2,
 };
@@ -151,7 +163,10 @@ enum sealshm_reject_reason {
 	SEALSHM_REJECT_UNSEALED,
 	/** size <= 0 */
 	SEALSHM_REJECT_BAD_SIZE,
-	/** the file is smaller than the requested pool size */
+	/**
+	 * the file is smaller than the requested pool size (mapped pools
+	 * only: see SEALSHM_POLICY_COPY)
+	 */
 	SEALSHM_REJECT_FILE_TOO_SMALL,
 	/** larger than sealshm_options.max_pool_size */
 	SEALSHM_REJECT_POOL_TOO_LARGE,
@@ -351,9 +366,10 @@ sealshm_buffer_is_copied(struct sealshm_buffer *buffer);
  * and the memory can be read without any signal handler.  For buffers of
  * copy-policy pools (event loop thread only) the outermost begin reads the
  * buffer's bytes (only the buffer's, not the pool's) with pread into memory
- * owned by the module, allocated once per buffer; if the client truncated
- * its file the missing part reads as zeros, the client gets an invalid_fd
- * error and nothing faults.  Pair each call with
+ * owned by the module, allocated once per buffer; if the client's file
+ * ends before the buffer does (truncated, or never as large as the pool)
+ * the missing part reads as zeros, the client gets an invalid_fd error on
+ * the wl_buffer and nothing faults.  Pair each call with
  * sealshm_buffer_end_access(); accesses may nest.
  */
 void *

@@ -404,7 +404,7 @@ run_truncate(struct truncate_case *tc)
 	sealshm_get_stats(fx->shm, &stats);
 	check(stats.copy_short_reads == 1);
 	check(stats.clients_disconnected == 1);
-	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file truncated"));
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file too short"));
 	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "F_SEAL_SHRINK"));
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
@@ -431,6 +431,205 @@ TEST(copy_truncated_disk_file_reads_zeros)
 				    .truncate_to = OFFSET + 1 };
 
 	run_truncate(&tc);
+}
+
+/*
+ * Copy-tier pools larger than their file: accepted at create and resize
+ * (an unsealed file can shrink after any check, so the server checks at
+ * access instead); a buffer beyond the file's end reads as zeros and
+ * costs the client invalid_fd on the wl_buffer.  The file is POOL bytes.
+ */
+
+struct beyond_case {
+	int32_t pool_size;
+	int32_t resize_to; /* 0: no resize */
+	int32_t offset;	   /* of the buffer that reaches past the file */
+	off_t truncate_to; /* >= 0: destroy the pool and truncate before
+			      anything reaches the server (wlcs) */
+	/* server side */
+	int commits;
+};
+
+static void
+client_beyond(void *data)
+{
+	const struct beyond_case *bc = data;
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(FD_UNSEALABLE_MEMFD);
+	struct wl_shm_pool *pool =
+		wl_shm_create_pool(c->shm, fd, bc->pool_size);
+	struct wl_buffer *inside, *beyond;
+
+	if (bc->resize_to)
+		wl_shm_pool_resize(pool, bc->resize_to);
+	inside = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	beyond = wl_shm_pool_create_buffer(pool, bc->offset, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	if (bc->truncate_to >= 0) {
+		wl_shm_pool_destroy(pool);
+		pool = NULL;
+		check(ftruncate(fd, bc->truncate_to) == 0);
+	} else {
+		client_commit(c, surface, inside);
+	}
+	wl_surface_attach(surface, beyond, 0, 0);
+	wl_surface_commit(surface);
+	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
+	close(fd);
+	wl_proxy_destroy((struct wl_proxy *)beyond);
+	wl_proxy_destroy((struct wl_proxy *)inside);
+	if (pool)
+		wl_proxy_destroy((struct wl_proxy *)pool);
+	wl_proxy_destroy((struct wl_proxy *)surface);
+	test_client_destroy(c);
+}
+
+static void
+check_beyond_commit(struct wl_resource *surface, struct wl_resource *resource,
+		    void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	struct beyond_case *bc = data;
+	off_t file = bc->truncate_to >= 0 ? bc->truncate_to : POOL;
+	uint64_t left = 0;
+	uint8_t *pixels;
+
+	check(buffer);
+	check(sealshm_buffer_is_copied(buffer));
+	pixels = sealshm_buffer_begin_access(buffer);
+	if (bc->commits == 0 && bc->truncate_to < 0) {
+		check_pattern(pixels, OFFSET, BYTES, 20);
+	} else {
+		if (file > bc->offset)
+			left = (uint64_t)(file - bc->offset);
+		if (left > BYTES)
+			left = BYTES;
+		check_pattern(pixels, (uint64_t)bc->offset, left, 20);
+		for (uint64_t i = left; i < BYTES; i++)
+			check_msg(pixels[i] == 0, "byte %ju not zero",
+				  (uintmax_t)i);
+	}
+	sealshm_buffer_end_access(buffer, false);
+	bc->commits++;
+}
+
+static void
+run_beyond(struct beyond_case *bc)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_stats stats;
+
+	close(make_fd(FD_UNSEALABLE_MEMFD));
+	fx = fixture_create(&opts, check_beyond_commit, bc);
+	test_display_spawn(fx->d, client_beyond, bc);
+	fixture_run(fx);
+	check(bc->commits == (bc->truncate_to >= 0 ? 1 : 2));
+	sealshm_get_stats(fx->shm, &stats);
+	check(stats.pools_accepted_by_tier[2] == 1);
+	check(stats.pools_rejected == 0);
+	check(stats.resizes_accepted == (bc->resize_to ? 1 : 0));
+	check(stats.resizes_rejected == 0);
+	check(stats.buffers_created == 2);
+	check(stats.copy_short_reads == 1);
+	check(stats.clients_disconnected == 1);
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file too short"));
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(copy_pool_beyond_file_at_create_is_checked_at_access)
+{
+	/* The second buffer straddles the file's end. */
+	struct beyond_case bc = { .pool_size = 2 * POOL,
+				  .offset = POOL - BYTES / 2,
+				  .truncate_to = -1 };
+
+	run_beyond(&bc);
+}
+
+TEST(copy_resize_beyond_file_is_checked_at_access)
+{
+	struct beyond_case bc = { .pool_size = POOL,
+				  .resize_to = 4 * POOL,
+				  .offset = 3 * POOL,
+				  .truncate_to = -1 };
+
+	run_beyond(&bc);
+}
+
+/* wlcs BadBufferTest.test_truncated_shm_file, under the copy policy. */
+TEST(copy_truncated_before_create_pool_errors_on_the_buffer)
+{
+	struct beyond_case bc = { .pool_size = POOL,
+				  .offset = OFFSET,
+				  .truncate_to = 12 };
+
+	run_beyond(&bc);
+}
+
+/* The copy policy still checks sizes exactly for pools it maps. */
+
+static void
+client_sealed_beyond(void *data)
+{
+	const bool *at_resize = data;
+	struct test_client *c = test_client_connect();
+	int fd = make_fd(FD_SEALED_MEMFD);
+	struct wl_shm_pool *pool;
+
+	if (*at_resize) {
+		pool = wl_shm_create_pool(c->shm, fd, POOL);
+		wl_shm_pool_resize(pool, POOL + 4 * KiB);
+		client_expect_error(c, &wl_shm_pool_interface,
+				    WL_SHM_ERROR_INVALID_FD);
+	} else {
+		pool = wl_shm_create_pool(c->shm, fd, POOL + 1);
+		client_expect_error(c, &wl_shm_interface,
+				    WL_SHM_ERROR_INVALID_FD);
+	}
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	close(fd);
+	test_client_destroy(c);
+}
+
+static void
+run_sealed_beyond(bool at_resize)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_stats stats;
+
+	close(make_fd(FD_SEALED_MEMFD));
+	fx = fixture_create(&opts, NULL, NULL);
+	test_display_spawn(fx->d, client_sealed_beyond, &at_resize);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats);
+	if (at_resize) {
+		check(stats.pools_accepted_by_tier[0] == 1);
+		check(stats.resizes_rejected == 1);
+		check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
+				      "resize to 69632 > file size 65536"));
+	} else {
+		check(stats.pools_accepted == 0);
+		check(stats.pools_rejected_by_reason
+			      [SEALSHM_REJECT_FILE_TOO_SMALL] == 1);
+		check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
+				      "pool size 65537 > file size 65536"));
+	}
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(copy_policy_sealed_pool_beyond_file_is_refused)
+{
+	run_sealed_beyond(false);
+}
+
+TEST(copy_policy_sealed_resize_beyond_file_is_refused)
+{
+	run_sealed_beyond(true);
 }
 
 /* Copy tier: writes go back to the client's file; resize works. */
