@@ -168,6 +168,9 @@ static volatile sig_atomic_t interrupted;
  * message, which goes into our report instead of onto stderr. */
 static char last_wayland_log[256];
 
+static void handle_wayland_log(const char *fmt, va_list args)
+	__attribute__((format(printf, 1, 0)));
+
 static void
 handle_wayland_log(const char *fmt, va_list args)
 {
@@ -196,6 +199,9 @@ random_range(struct fuzz *f, int64_t lo, int64_t hi)
 {
 	return lo + (int64_t)(next_random(f) % (uint64_t)(hi - lo + 1));
 }
+
+static void unexpected(struct fuzz *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
 unexpected(struct fuzz *f, const char *fmt, ...)
@@ -1087,18 +1093,71 @@ attack_write_sealed(struct fuzz *f, struct conn *c)
 	return true;
 }
 
+/*
+ * A copy-tier pool (an unsealable file: the copy policy never maps it) may
+ * be larger than its file: the server accepts it at create and resize,
+ * because the file could shrink after any check anyway, and checks at
+ * access instead.  A buffer inside the file is displayed; one that
+ * reaches past its end reads zeros there and costs invalid_fd on the
+ * wl_buffer.  Offsets land near the file's end to hit both.
+ */
+static void
+expect_copied_pool_beyond_file(struct fuzz *f, struct conn *c,
+			       struct wl_shm_pool *pool, int64_t file,
+			       int32_t size)
+{
+	int32_t w = (int32_t)random_range(f, 1, 64);
+	int32_t h = (int32_t)random_range(f, 1, 64), offset;
+	int64_t bytes = (int64_t)w * h * 4;
+	int64_t span = size < 2 * file ? size : 2 * file;
+	struct wl_buffer *buffer;
+	struct observed o;
+
+	offset = (int32_t)(random_range(f, 0, span - bytes) & ~INT64_C(3));
+	buffer = create_buffer(c, pool, offset, w, h, w * 4,
+			       WL_SHM_FORMAT_XRGB8888);
+	if (offset + bytes <= file) {
+		expect_ok(f, c, buffer, w, h, "copied buffer inside the file");
+		return;
+	}
+	commit_and_wait(c, buffer, w, h, &o);
+	expect_error_observed(f, &o, SHM_INVALID_FD, "wl_buffer");
+}
+
+/* A file that cannot be sealed, @p size bytes; -1 on failure. */
+static int
+unsealable_memfd(int64_t size)
+{
+	int fd = memfd_create("fuzz-unsealable", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static bool
 attack_pool_beyond_file_at_create(struct fuzz *f, struct conn *c)
 {
-	size_t file = (size_t)random_range(f, 1, 1 << 20);
-	int32_t size = (int32_t)random_range(f, (int64_t)file + 1, INT32_MAX);
-	int fd = sealed_memfd(file, F_SEAL_SHRINK);
+	bool copied = next_random(f) & 1;
+	int64_t file = random_range(f, copied ? 16 << 10 : 1, 1 << 20);
+	int32_t size = (int32_t)random_range(f, file + 1, INT32_MAX);
+	int fd = copied ? unsealable_memfd(file)
+			: sealed_memfd((size_t)file, F_SEAL_SHRINK);
+	struct wl_shm_pool *pool;
 
 	if (fd < 0)
 		return false;
-	create_pool(c, fd, size);
+	pool = create_pool(c, fd, size);
 	close(fd);
-	expect_error(f, c, SHM_INVALID_FD, "wl_shm");
+	/* Without the copy policy an unsealable file is refused anyway. */
+	if (copied && f->policy == POLICY_COPY)
+		expect_copied_pool_beyond_file(f, c, pool, file, size);
+	else
+		expect_error(f, c, SHM_INVALID_FD, "wl_shm");
 	return true;
 }
 
@@ -1110,6 +1169,22 @@ attack_pool_beyond_file_at_resize(struct fuzz *f, struct conn *c)
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 	int fd;
+
+	if (next_random(f) & 1) {
+		fd = unsealable_memfd(16 << 10);
+		if (fd < 0)
+			return false;
+		pool = create_pool(c, fd, 16 << 10);
+		close(fd);
+		size = (int32_t)random_range(f, (16 << 10) + 1, 64 << 20);
+		wl_shm_pool_resize(pool, size);
+		if (f->policy == POLICY_COPY)
+			expect_copied_pool_beyond_file(f, c, pool, 16 << 10,
+						       size);
+		else
+			expect_error(f, c, SHM_INVALID_FD, "wl_shm");
+		return true;
+	}
 
 	fd = sealed_memfd(4096, F_SEAL_SHRINK | F_SEAL_SEAL);
 	if (fd < 0)

@@ -14,6 +14,10 @@
 #include "test-client.h"
 #include "test-runner.h"
 
+static void capture_log(enum sealshm_log_level level, const char *fmt,
+			va_list args, void *user_data)
+	__attribute__((format(printf, 2, 0)));
+
 static void
 capture_log(enum sealshm_log_level level, const char *fmt, va_list args,
 	    void *user_data)
