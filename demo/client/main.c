@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,7 +23,7 @@
 
 #include <sealshm/client.h>
 
-#include "xdg-shell-client-protocol.h"
+#include "demo-client.h"
 
 #define EXIT_USAGE 2
 #define FRAMES_PER_SIZE 8
@@ -42,15 +41,8 @@ static const struct {
 #define SIZES_LEN ((int)(sizeof(sizes) / sizeof(sizes[0])))
 
 struct client {
-	struct wl_display *display;
-	struct wl_registry *registry;
-	struct wl_compositor *compositor;
-	struct wl_subcompositor *subcompositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct demo_globals globals;
+	struct demo_toplevel window;
 	struct sealshm_swapchain *swapchain;
 	struct wl_callback *frame_callback;
 
@@ -58,8 +50,6 @@ struct client {
 	struct wl_subsurface *badge_subsurface;
 	struct wl_buffer *badge;
 
-	bool configured;
-	bool closed;
 	bool failed;
 	uint64_t frames;
 	uint64_t max_frames;
@@ -166,47 +156,6 @@ draw_badge(void *data, int32_t width, int32_t height, int32_t stride,
 	}
 }
 
-static void
-handle_wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_wm_base_ping,
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct client *c = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		c->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
-		c->subcompositor = wl_registry_bind(
-			registry, name, &wl_subcompositor_interface, 1);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		c->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
-	}
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
 static void draw_frame(struct client *c);
 
 static void
@@ -262,58 +211,34 @@ draw_frame(struct client *c)
 		c->height = height;
 		place_badge(c);
 	}
-	wl_surface_attach(c->surface,
+	wl_surface_attach(c->window.surface,
 			  sealshm_client_buffer_get_wl_buffer(buffer), 0, 0);
-	wl_surface_damage_buffer(c->surface, 0, 0, width, height);
-	c->frame_callback = wl_surface_frame(c->surface);
+	wl_surface_damage_buffer(c->window.surface, 0, 0, width, height);
+	c->frame_callback = wl_surface_frame(c->window.surface);
 	wl_callback_add_listener(c->frame_callback, &frame_listener, c);
-	wl_surface_commit(c->surface);
+	wl_surface_commit(c->window.surface);
 	c->frames++;
 }
 
+/* The first frame waits for the first configure, as xdg-shell asks. */
 static void
-handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-			     uint32_t serial)
+handle_configured(void *data)
 {
-	struct client *c = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	if (c->configured)
-		return;
-	c->configured = true;
-	draw_frame(c);
+	draw_frame(data);
 }
 
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_xdg_surface_configure,
-};
-
-static void
-handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel,
-			  int32_t width, int32_t height,
-			  struct wl_array *states)
-{
-	/* The size follows the schedule, which is the point of the demo. */
-}
-
-static void
-handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-	struct client *c = data;
-
-	c->closed = true;
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = handle_toplevel_configure,
-	.close = handle_toplevel_close,
+static const struct demo_toplevel_listener window_listener = {
+	.configured = handle_configured,
 };
 
 static int
 setup(struct client *c)
 {
-	c->display = wl_display_connect(NULL);
-	if (!c->display) {
+	struct demo_globals *g = &c->globals;
+
+	if (demo_globals_connect(g, 4) < 0) {
+		if (g->display)
+			return -1;
 		fprintf(stderr,
 			"sealshm-demo-client: cannot connect to a "
 			"Wayland compositor (WAYLAND_DISPLAY=%s): %s\n",
@@ -322,34 +247,25 @@ setup(struct client *c)
 			strerror(errno));
 		return -1;
 	}
-	c->registry = wl_display_get_registry(c->display);
-	wl_registry_add_listener(c->registry, &registry_listener, c);
-	if (wl_display_roundtrip(c->display) < 0)
-		return -1;
-	if (!c->compositor || !c->shm || !c->wm_base) {
+	if (!g->compositor || !g->shm || !g->wm_base) {
 		fprintf(stderr,
 			"sealshm-demo-client: the compositor lacks "
 			"wl_compositor (version 4), wl_shm or xdg_wm_base\n");
 		return -1;
 	}
-	c->swapchain = sealshm_swapchain_create(c->shm);
+	c->swapchain = sealshm_swapchain_create(g->shm);
 	if (!c->swapchain) {
 		fprintf(stderr, "sealshm-demo-client: no swapchain: %s\n",
 			strerror(errno));
 		return -1;
 	}
 
-	c->surface = wl_compositor_create_surface(c->compositor);
-	c->xdg_surface = xdg_wm_base_get_xdg_surface(c->wm_base, c->surface);
-	xdg_surface_add_listener(c->xdg_surface, &xdg_surface_listener, c);
-	c->toplevel = xdg_surface_get_toplevel(c->xdg_surface);
-	xdg_toplevel_add_listener(c->toplevel, &toplevel_listener, c);
-	xdg_toplevel_set_title(c->toplevel, "sealshm demo");
-	xdg_toplevel_set_app_id(c->toplevel, "sealshm-demo-client");
+	demo_toplevel_init(&c->window, g, "sealshm demo", "sealshm-demo-client",
+			   &window_listener, c);
 
-	if (c->subcompositor) {
+	if (g->subcompositor) {
 		c->badge = sealshm_immutable_buffer_create_drawn(
-			c->shm, BADGE_WIDTH, BADGE_HEIGHT,
+			g->shm, BADGE_WIDTH, BADGE_HEIGHT,
 			WL_SHM_FORMAT_ARGB8888, draw_badge, NULL);
 		if (!c->badge)
 			fprintf(stderr,
@@ -358,12 +274,12 @@ setup(struct client *c)
 				strerror(errno));
 	}
 	if (c->badge) {
-		c->badge_surface = wl_compositor_create_surface(c->compositor);
+		c->badge_surface = wl_compositor_create_surface(g->compositor);
 		c->badge_subsurface = wl_subcompositor_get_subsurface(
-			c->subcompositor, c->badge_surface, c->surface);
+			g->subcompositor, c->badge_surface, c->window.surface);
 		wl_subsurface_set_desync(c->badge_subsurface);
 	}
-	wl_surface_commit(c->surface);
+	wl_surface_commit(c->window.surface);
 	return 0;
 }
 
@@ -378,25 +294,9 @@ teardown(struct client *c)
 		wl_surface_destroy(c->badge_surface);
 	if (c->badge)
 		wl_buffer_destroy(c->badge);
-	if (c->toplevel)
-		xdg_toplevel_destroy(c->toplevel);
-	if (c->xdg_surface)
-		xdg_surface_destroy(c->xdg_surface);
-	if (c->surface)
-		wl_surface_destroy(c->surface);
+	demo_toplevel_finish(&c->window);
 	sealshm_swapchain_destroy(c->swapchain);
-	if (c->wm_base)
-		xdg_wm_base_destroy(c->wm_base);
-	if (c->shm)
-		wl_shm_destroy(c->shm);
-	if (c->subcompositor)
-		wl_subcompositor_destroy(c->subcompositor);
-	if (c->compositor)
-		wl_compositor_destroy(c->compositor);
-	if (c->registry)
-		wl_registry_destroy(c->registry);
-	if (c->display)
-		wl_display_disconnect(c->display);
+	demo_globals_finish(&c->globals);
 }
 
 static int
@@ -446,47 +346,33 @@ write_stats(struct client *c, const char *path)
 static int
 run(struct client *c, int signal_fd)
 {
-	struct pollfd fds[2] = {
-		{ .fd = wl_display_get_fd(c->display), .events = POLLIN },
-		{ .fd = signal_fd, .events = POLLIN },
-	};
+	struct wl_display *display = c->globals.display;
 	bool done_waiting;
 
 	for (;;) {
 		done_waiting = c->max_frames && c->frames >= c->max_frames &&
 			       !c->frame_callback;
-		if (c->closed || c->failed || done_waiting)
+		if (c->window.closed || c->failed || done_waiting)
 			return c->failed ? -1 : 0;
-		while (wl_display_prepare_read(c->display) != 0) {
-			if (wl_display_dispatch_pending(c->display) < 0)
-				goto lost;
-		}
-		if (wl_display_flush(c->display) < 0 && errno != EAGAIN) {
-			wl_display_cancel_read(c->display);
-			goto lost;
-		}
-		if (poll(fds, 2, -1) < 0) {
-			wl_display_cancel_read(c->display);
-			if (errno == EINTR)
-				continue;
+		switch (demo_dispatch_once(display, signal_fd)) {
+		case DEMO_DISPATCH_AGAIN:
+			break;
+		case DEMO_DISPATCH_FD_READY:
+			return 0;
+		case DEMO_DISPATCH_POLL_FAILED:
 			return -1;
-		}
-		if (fds[1].revents) {
-			wl_display_cancel_read(c->display);
+		case DEMO_DISPATCH_LOST:
+			if (wl_display_get_error(display) == EPROTO) {
+				fprintf(stderr,
+					"sealshm-demo-client: the compositor "
+					"sent a protocol error\n");
+				return -1;
+			}
+			/* The compositor went away: the end of the
+			 * session, not a bug. */
 			return 0;
 		}
-		if (wl_display_read_events(c->display) < 0 ||
-		    wl_display_dispatch_pending(c->display) < 0)
-			goto lost;
 	}
-lost:
-	if (wl_display_get_error(c->display) == EPROTO) {
-		fprintf(stderr, "sealshm-demo-client: the compositor sent a "
-				"protocol error\n");
-		return -1;
-	}
-	/* The compositor went away: the end of the session, not a bug. */
-	return 0;
 }
 
 int

@@ -20,7 +20,7 @@
 
 #include <sealshm/client.h>
 
-#include "xdg-shell-client-protocol.h"
+#include "demo-client.h"
 
 #include "internal.h"
 
@@ -30,98 +30,37 @@
 
 struct nested {
 	struct comp_backend base;
-	struct wl_display *parent;
-	struct wl_registry *registry;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct demo_globals parent;
+	struct demo_toplevel window;
 	struct sealshm_swapchain *swapchain;
 	struct wl_callback *frame;
 	struct wl_event_source *source;
 	struct wl_event_source *idle;
-	bool configured;
 	bool shown_once;
 	pixman_region32_t history[HISTORY];
 };
 
 static void
-handle_wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_wm_base_ping,
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
+handle_configured(void *data)
 {
 	struct nested *n = data;
 
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		n->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 1);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		n->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		n->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(n->wm_base, &wm_base_listener, n);
-	}
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
-static void
-handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-			     uint32_t serial)
-{
-	struct nested *n = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	if (n->configured)
-		return;
-	n->configured = true;
 	/* The first present must show the whole output. */
 	comp_server_schedule_frame(n->base.server);
 }
 
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_xdg_surface_configure,
-};
-
 static void
-handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel,
-			  int32_t width, int32_t height,
-			  struct wl_array *states)
-{
-	/* The output keeps its --size; the parent gets that window. */
-}
-
-static void
-handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
+handle_close(void *data)
 {
 	struct nested *n = data;
 
 	comp_server_terminate(n->base.server);
 }
 
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = handle_toplevel_configure,
-	.close = handle_toplevel_close,
+/* The output keeps its --size; the parent gets that window. */
+static const struct demo_toplevel_listener window_listener = {
+	.configured = handle_configured,
+	.close = handle_close,
 };
 
 static void
@@ -129,7 +68,7 @@ flush_parent(struct nested *n)
 {
 	uint32_t mask = WL_EVENT_READABLE;
 
-	if (wl_display_flush(n->parent) < 0 && errno == EAGAIN)
+	if (wl_display_flush(n->parent.display) < 0 && errno == EAGAIN)
 		mask |= WL_EVENT_WRITABLE;
 	wl_event_source_fd_update(n->source, mask);
 }
@@ -145,7 +84,8 @@ handle_parent_event(int fd, uint32_t mask, void *data)
 		comp_server_terminate(n->base.server);
 		return 0;
 	}
-	if ((mask & WL_EVENT_READABLE) && wl_display_dispatch(n->parent) < 0) {
+	if ((mask & WL_EVENT_READABLE) &&
+	    wl_display_dispatch(n->parent.display) < 0) {
 		fprintf(stderr,
 			"sealshm-compositor: lost the parent "
 			"compositor: %s\n",
@@ -218,7 +158,7 @@ nested_present(struct comp_backend *backend, pixman_region32_t *damage)
 	pixman_region32_copy(&shown, damage);
 	if (!n->shown_once)
 		pixman_region32_union_rect(&shown, &shown, 0, 0, width, height);
-	if (!n->configured || !pixman_region32_not_empty(&shown)) {
+	if (!n->window.configured || !pixman_region32_not_empty(&shown)) {
 		pixman_region32_fini(&shown);
 		comp_server_frame_done(server);
 		return;
@@ -251,17 +191,17 @@ nested_present(struct comp_backend *backend, pixman_region32_t *damage)
 	pixman_region32_fini(&stale);
 	push_history(n, &shown);
 
-	wl_surface_attach(n->surface,
+	wl_surface_attach(n->window.surface,
 			  sealshm_client_buffer_get_wl_buffer(buffer), 0, 0);
 	rects = pixman_region32_rectangles(&shown, &count);
 	for (i = 0; i < count; i++)
-		wl_surface_damage(n->surface, rects[i].x1, rects[i].y1,
+		wl_surface_damage(n->window.surface, rects[i].x1, rects[i].y1,
 				  rects[i].x2 - rects[i].x1,
 				  rects[i].y2 - rects[i].y1);
 	pixman_region32_fini(&shown);
-	n->frame = wl_surface_frame(n->surface);
+	n->frame = wl_surface_frame(n->window.surface);
 	wl_callback_add_listener(n->frame, &frame_listener, n);
-	wl_surface_commit(n->surface);
+	wl_surface_commit(n->window.surface);
 	n->shown_once = true;
 	flush_parent(n);
 }
@@ -299,22 +239,8 @@ nested_destroy(struct comp_backend *backend)
 	if (n->frame)
 		wl_callback_destroy(n->frame);
 	sealshm_swapchain_destroy(n->swapchain);
-	if (n->toplevel)
-		xdg_toplevel_destroy(n->toplevel);
-	if (n->xdg_surface)
-		xdg_surface_destroy(n->xdg_surface);
-	if (n->surface)
-		wl_surface_destroy(n->surface);
-	if (n->wm_base)
-		xdg_wm_base_destroy(n->wm_base);
-	if (n->shm)
-		wl_shm_destroy(n->shm);
-	if (n->compositor)
-		wl_compositor_destroy(n->compositor);
-	if (n->registry)
-		wl_registry_destroy(n->registry);
-	if (n->parent)
-		wl_display_disconnect(n->parent);
+	demo_toplevel_finish(&n->window);
+	demo_globals_finish(&n->parent);
 	for (i = 0; i < HISTORY; i++)
 		pixman_region32_fini(&n->history[i]);
 	free(n);
@@ -339,8 +265,9 @@ comp_backend_nested_create(struct comp_server *server)
 	for (i = 0; i < HISTORY; i++)
 		pixman_region32_init(&n->history[i]);
 
-	n->parent = wl_display_connect(NULL);
-	if (!n->parent) {
+	if (demo_globals_connect(&n->parent, 1) < 0) {
+		if (n->parent.display)
+			goto err_parent;
 		fprintf(stderr,
 			"sealshm-compositor: cannot connect to the "
 			"parent compositor '%s': %s (use --headless to run "
@@ -348,37 +275,28 @@ comp_backend_nested_create(struct comp_server *server)
 			getenv("WAYLAND_DISPLAY"), strerror(errno));
 		goto err;
 	}
-	n->registry = wl_display_get_registry(n->parent);
-	wl_registry_add_listener(n->registry, &registry_listener, n);
-	if (wl_display_roundtrip(n->parent) < 0)
-		goto err_parent;
-	if (!n->compositor || !n->shm || !n->wm_base) {
+	if (!n->parent.compositor || !n->parent.shm || !n->parent.wm_base) {
 		fprintf(stderr,
 			"sealshm-compositor: the parent compositor "
 			"lacks wl_compositor, wl_shm or xdg_wm_base; use "
 			"--headless\n");
 		goto err;
 	}
-	n->swapchain = sealshm_swapchain_create(n->shm);
+	n->swapchain = sealshm_swapchain_create(n->parent.shm);
 	if (!n->swapchain)
 		goto err_parent;
 
-	n->surface = wl_compositor_create_surface(n->compositor);
-	n->xdg_surface = xdg_wm_base_get_xdg_surface(n->wm_base, n->surface);
-	xdg_surface_add_listener(n->xdg_surface, &xdg_surface_listener, n);
-	n->toplevel = xdg_surface_get_toplevel(n->xdg_surface);
-	xdg_toplevel_add_listener(n->toplevel, &toplevel_listener, n);
-	xdg_toplevel_set_title(n->toplevel, "sealshm-compositor");
-	xdg_toplevel_set_app_id(n->toplevel, "sealshm-compositor");
-	xdg_toplevel_set_min_size(n->toplevel, server->options.width,
+	demo_toplevel_init(&n->window, &n->parent, "sealshm-compositor",
+			   "sealshm-compositor", &window_listener, n);
+	xdg_toplevel_set_min_size(n->window.toplevel, server->options.width,
 				  server->options.height);
-	xdg_toplevel_set_max_size(n->toplevel, server->options.width,
+	xdg_toplevel_set_max_size(n->window.toplevel, server->options.width,
 				  server->options.height);
-	wl_surface_commit(n->surface);
+	wl_surface_commit(n->window.surface);
 
-	n->source =
-		wl_event_loop_add_fd(server->loop, wl_display_get_fd(n->parent),
-				     WL_EVENT_READABLE, handle_parent_event, n);
+	n->source = wl_event_loop_add_fd(
+		server->loop, wl_display_get_fd(n->parent.display),
+		WL_EVENT_READABLE, handle_parent_event, n);
 	if (!n->source)
 		goto err_parent;
 	flush_parent(n);

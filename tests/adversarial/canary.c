@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,18 +24,8 @@
 #include <wayland-client.h>
 
 #include "canary-pattern.h"
-#include "xdg-shell-client-protocol.h"
-
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x0002U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#endif
+#include "demo-client.h"
+#include "shm-file.h"
 
 #define SLOTS 2
 
@@ -47,15 +36,11 @@ struct slot {
 };
 
 struct canary {
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
+	struct demo_globals globals;
+	struct demo_toplevel window;
 	struct wl_callback *frame;
 	void *data;
 	size_t data_size;
-	bool configured;
 	bool frame_done;
 	struct slot slots[SLOTS];
 	unsigned long frames;
@@ -71,77 +56,6 @@ handle_signal(int sig)
 	else
 		report = 1;
 }
-
-static void
-handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_ping,
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct canary *c = data;
-
-	if (strcmp(interface, "wl_compositor") == 0)
-		c->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 1);
-	else if (strcmp(interface, "wl_shm") == 0)
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (strcmp(interface, "xdg_wm_base") == 0) {
-		c->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
-	}
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
-static void
-handle_xdg_configure(void *data, struct xdg_surface *xdg_surface,
-		     uint32_t serial)
-{
-	struct canary *c = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	c->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_xdg_configure,
-};
-
-static void
-handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel,
-			  int32_t width, int32_t height,
-			  struct wl_array *states)
-{
-	/* The canary keeps its size whatever is suggested: the test looks
-	 * for exactly CANARY_WIDTH x CANARY_HEIGHT pixels. */
-}
-
-static void
-handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = handle_toplevel_configure,
-	.close = handle_toplevel_close,
-};
 
 static void
 handle_release(void *data, struct wl_buffer *buffer)
@@ -173,25 +87,9 @@ static const struct wl_callback_listener frame_listener = {
 static bool
 wait_for(struct canary *c, bool *flag)
 {
-	struct pollfd pfd = { wl_display_get_fd(c->display), POLLIN, 0 };
-
 	while (!*flag && !terminated) {
-		while (wl_display_prepare_read(c->display) != 0) {
-			if (wl_display_dispatch_pending(c->display) < 0)
-				return false;
-		}
-		if (wl_display_flush(c->display) < 0 && errno != EAGAIN) {
-			wl_display_cancel_read(c->display);
-			return false;
-		}
-		if (poll(&pfd, 1, -1) < 0) {
-			wl_display_cancel_read(c->display);
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		if (wl_display_read_events(c->display) < 0 ||
-		    wl_display_dispatch_pending(c->display) < 0)
+		if (demo_dispatch_once(c->globals.display, -1) !=
+		    DEMO_DISPATCH_AGAIN)
 			return false;
 	}
 	return !terminated;
@@ -221,7 +119,7 @@ make_buffers(struct canary *c)
 	}
 	c->data = data;
 	c->data_size = size;
-	pool = wl_shm_create_pool(c->shm, fd, (int32_t)size);
+	pool = wl_shm_create_pool(c->globals.shm, fd, (int32_t)size);
 	close(fd);
 	for (i = 0; i < SLOTS; i++) {
 		c->slots[i].pixels = (uint32_t *)(data + slot_size * i);
@@ -264,9 +162,7 @@ main(void)
 {
 	struct sigaction sa = { .sa_handler = handle_signal };
 	struct canary c = { 0 };
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
-	struct wl_registry *registry;
+	struct wl_surface *surface;
 	struct slot *slot;
 	bool ok;
 	int i;
@@ -274,42 +170,37 @@ main(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	c.display = wl_display_connect(NULL);
-	if (!c.display) {
+	if (demo_globals_connect(&c.globals, 1) < 0 && !c.globals.display) {
 		perror("adversarial-canary: connect");
 		return 1;
 	}
-	registry = wl_display_get_registry(c.display);
-	wl_registry_add_listener(registry, &registry_listener, &c);
-	wl_display_roundtrip(c.display);
-	if (!c.compositor || !c.shm || !c.wm_base) {
+	if (!c.globals.compositor || !c.globals.shm || !c.globals.wm_base) {
 		fprintf(stderr, "adversarial-canary: missing globals\n");
 		return 1;
 	}
-	c.surface = wl_compositor_create_surface(c.compositor);
-	xdg_surface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-	xdg_surface_add_listener(xdg_surface, &xdg_surface_listener, &c);
-	toplevel = xdg_surface_get_toplevel(xdg_surface);
-	xdg_toplevel_add_listener(toplevel, &toplevel_listener, &c);
-	xdg_toplevel_set_title(toplevel, "adversarial-canary");
-	wl_surface_commit(c.surface);
-	if (!wait_for(&c, &c.configured) || !make_buffers(&c))
+	/* The canary keeps its size whatever is suggested: the test looks
+	 * for exactly CANARY_WIDTH x CANARY_HEIGHT pixels. */
+	demo_toplevel_init(&c.window, &c.globals, "adversarial-canary", NULL,
+			   NULL, NULL);
+	surface = c.window.surface;
+	wl_surface_commit(surface);
+	if (!wait_for(&c, &c.window.configured) || !make_buffers(&c))
 		goto out;
 
 	while (!terminated) {
 		while (!(slot = free_slot(&c))) {
 			/* Both held: any event may be the release. */
-			if (wl_display_dispatch(c.display) < 0)
+			if (wl_display_dispatch(c.globals.display) < 0)
 				goto out;
 		}
 		draw(slot);
-		wl_surface_attach(c.surface, slot->buffer, 0, 0);
-		wl_surface_damage(c.surface, 0, 0, CANARY_WIDTH, CANARY_HEIGHT);
-		c.frame = wl_surface_frame(c.surface);
+		wl_surface_attach(surface, slot->buffer, 0, 0);
+		wl_surface_damage(surface, 0, 0, CANARY_WIDTH, CANARY_HEIGHT);
+		c.frame = wl_surface_frame(surface);
 		wl_callback_add_listener(c.frame, &frame_listener, &c);
 		c.frame_done = false;
 		slot->busy = true;
-		wl_surface_commit(c.surface);
+		wl_surface_commit(surface);
 		if (!wait_for(&c, &c.frame_done))
 			break;
 		if (c.frames++ == 0) {
@@ -335,13 +226,7 @@ out:
 	}
 	if (c.data)
 		munmap(c.data, c.data_size);
-	xdg_toplevel_destroy(toplevel);
-	xdg_surface_destroy(xdg_surface);
-	wl_surface_destroy(c.surface);
-	xdg_wm_base_destroy(c.wm_base);
-	wl_shm_destroy(c.shm);
-	wl_compositor_destroy(c.compositor);
-	wl_registry_destroy(registry);
-	wl_display_disconnect(c.display);
+	demo_toplevel_finish(&c.window);
+	demo_globals_finish(&c.globals);
 	return ok ? 0 : 1;
 }

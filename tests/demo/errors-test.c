@@ -22,7 +22,7 @@
 
 #include <sealshm/client.h>
 
-#include "xdg-shell-client-protocol.h"
+#include "demo-client.h"
 
 #include "test-runner.h"
 
@@ -33,12 +33,7 @@ struct compositor {
 };
 
 struct conn {
-	struct wl_display *display;
-	struct wl_registry *registry;
-	struct wl_compositor *compositor;
-	struct wl_subcompositor *subcompositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
+	struct demo_globals g;
 	/* what a test made, freed client-side at the end */
 	void *objects[16];
 	int objects_len;
@@ -106,65 +101,22 @@ stop_compositor(struct compositor *c)
 }
 
 static void
-handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_ping,
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct conn *c = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		c->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface,
-						 version < 5 ? version : 5);
-	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
-		c->subcompositor = wl_registry_bind(
-			registry, name, &wl_subcompositor_interface, 1);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		c->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
-	}
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
-static void
 connect_client(struct conn *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->display = wl_display_connect(NULL);
-	check(c->display);
-	c->registry = wl_display_get_registry(c->display);
-	wl_registry_add_listener(c->registry, &registry_listener, c);
-	check(wl_display_roundtrip(c->display) >= 0);
-	check(c->compositor && c->subcompositor && c->shm && c->wm_base);
+	check(demo_globals_connect(&c->g, 5) == 0);
+	check(c->g.compositor && c->g.subcompositor && c->g.shm &&
+	      c->g.wm_base);
 }
 
+/* Client-side only: destructor requests (xdg_wm_base.destroy with
+ * surfaces left) would add protocol errors to the count a test checks. */
 static void
 disconnect_client(struct conn *c)
 {
 	void *globals[] = {
-		c->compositor, c->subcompositor, c->shm,
-		c->wm_base,    c->registry,
+		c->g.compositor, c->g.subcompositor, c->g.shm,
+		c->g.wm_base,	 c->g.registry,
 	};
 	size_t i;
 
@@ -174,7 +126,7 @@ disconnect_client(struct conn *c)
 		if (globals[i])
 			wl_proxy_destroy(globals[i]);
 	}
-	wl_display_disconnect(c->display);
+	wl_display_disconnect(c->g.display);
 }
 
 static void *
@@ -189,13 +141,13 @@ keep(struct conn *c, void *proxy)
 static struct wl_surface *
 new_surface(struct conn *c)
 {
-	return keep(c, wl_compositor_create_surface(c->compositor));
+	return keep(c, wl_compositor_create_surface(c->g.compositor));
 }
 
 static struct xdg_surface *
 new_xdg_surface(struct conn *c, struct wl_surface *surface)
 {
-	return keep(c, xdg_wm_base_get_xdg_surface(c->wm_base, surface));
+	return keep(c, xdg_wm_base_get_xdg_surface(c->g.wm_base, surface));
 }
 
 /*
@@ -210,10 +162,10 @@ expect_error(struct conn *c, const struct wl_interface *interface,
 	const struct wl_interface *got = NULL;
 	uint32_t got_code;
 
-	check_msg(wl_display_roundtrip(c->display) < 0,
+	check_msg(wl_display_roundtrip(c->g.display) < 0,
 		  "the compositor accepted the mistake");
-	check(wl_display_get_error(c->display) == EPROTO);
-	got_code = wl_display_get_protocol_error(c->display, &got, NULL);
+	check(wl_display_get_error(c->g.display) == EPROTO);
+	got_code = wl_display_get_protocol_error(c->g.display, &got, NULL);
 	if (interface)
 		check_msg(got && strcmp(got->name, interface->name) == 0,
 			  "error on %s, expected on %s",
@@ -230,7 +182,7 @@ check_still_serving(void)
 	struct conn c;
 
 	connect_client(&c);
-	check(wl_display_roundtrip(c.display) >= 0);
+	check(wl_display_roundtrip(c.g.display) >= 0);
 	disconnect_client(&c);
 }
 
@@ -282,7 +234,7 @@ TEST(buffer_on_roleless_xdg_surface_is_unconfigured_buffer)
 	struct wl_surface *s;
 
 	begin(&t);
-	pool = sealshm_client_pool_create(t.conn.shm, 4096);
+	pool = sealshm_client_pool_create(t.conn.g.shm, 4096);
 	check(pool);
 	buffer = sealshm_client_pool_create_buffer(pool, 16, 16,
 						   WL_SHM_FORMAT_XRGB8888);
@@ -315,7 +267,8 @@ TEST(xdg_surface_destroyed_before_toplevel_is_defunct_role_object)
 	struct xdg_surface *xdg;
 
 	begin(&t);
-	xdg = xdg_wm_base_get_xdg_surface(t.conn.wm_base, new_surface(&t.conn));
+	xdg = xdg_wm_base_get_xdg_surface(t.conn.g.wm_base,
+					  new_surface(&t.conn));
 	keep(&t.conn, xdg_surface_get_toplevel(xdg));
 	xdg_surface_destroy(xdg);
 	end(&t, NULL, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT);
@@ -329,8 +282,8 @@ TEST(subsurface_cannot_become_xdg_surface)
 	begin(&t);
 	parent = new_surface(&t.conn);
 	s = new_surface(&t.conn);
-	keep(&t.conn,
-	     wl_subcompositor_get_subsurface(t.conn.subcompositor, s, parent));
+	keep(&t.conn, wl_subcompositor_get_subsurface(t.conn.g.subcompositor, s,
+						      parent));
 	new_xdg_surface(&t.conn, s);
 	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_ROLE);
 }
@@ -341,8 +294,8 @@ TEST(wm_base_destroyed_with_surfaces_is_defunct_surfaces)
 
 	begin(&t);
 	new_xdg_surface(&t.conn, new_surface(&t.conn));
-	xdg_wm_base_destroy(t.conn.wm_base);
-	t.conn.wm_base = NULL;
+	xdg_wm_base_destroy(t.conn.g.wm_base);
+	t.conn.g.wm_base = NULL;
 	end(&t, NULL, XDG_WM_BASE_ERROR_DEFUNCT_SURFACES);
 }
 
@@ -363,8 +316,8 @@ TEST(empty_positioner_size_is_invalid_input)
 
 	begin(&t);
 	xdg_positioner_set_size(
-		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.wm_base)), 0,
-		5);
+		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.g.wm_base)),
+		0, 5);
 	end(&t, &xdg_positioner_interface, XDG_POSITIONER_ERROR_INVALID_INPUT);
 }
 
@@ -379,7 +332,7 @@ TEST(popup_with_incomplete_positioner_is_invalid_positioner)
 	keep(&t.conn, xdg_surface_get_toplevel(parent));
 	xdg = new_xdg_surface(&t.conn, new_surface(&t.conn));
 	positioner =
-		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.wm_base));
+		keep(&t.conn, xdg_wm_base_create_positioner(t.conn.g.wm_base));
 	xdg_positioner_set_size(positioner, 10, 10);
 	keep(&t.conn, xdg_surface_get_popup(xdg, parent, positioner));
 	end(&t, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER);
@@ -393,7 +346,7 @@ TEST(surface_as_its_own_subsurface_is_bad_surface)
 	begin(&t);
 	s = new_surface(&t.conn);
 	keep(&t.conn,
-	     wl_subcompositor_get_subsurface(t.conn.subcompositor, s, s));
+	     wl_subcompositor_get_subsurface(t.conn.g.subcompositor, s, s));
 	end(&t, &wl_subcompositor_interface,
 	    WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE);
 }
@@ -409,7 +362,7 @@ TEST(place_above_a_stranger_is_bad_surface)
 	s = new_surface(&t.conn);
 	stranger = new_surface(&t.conn);
 	sub = keep(&t.conn, wl_subcompositor_get_subsurface(
-				    t.conn.subcompositor, s, parent));
+				    t.conn.g.subcompositor, s, parent));
 	wl_subsurface_place_above(sub, stranger);
 	end(&t, &wl_subsurface_interface, WL_SUBSURFACE_ERROR_BAD_SURFACE);
 }

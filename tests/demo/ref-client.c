@@ -35,21 +35,16 @@
 
 #include <sealshm/client.h>
 
-#include "xdg-shell-client-protocol.h"
+#include "demo-client.h"
 
 #define WIDTH 160
 #define HEIGHT 120
 
 struct ref {
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_subcompositor *subcompositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
+	struct demo_globals g;
+	struct demo_toplevel window;
 	struct sealshm_client_pool *pool;
-	bool configured;
+	bool popup_configured;
 	bool frame_done;
 };
 
@@ -58,60 +53,6 @@ static void __attribute__((noreturn)) fail(const char *what)
 	fprintf(stderr, "ref-client: %s: %s\n", what, strerror(errno));
 	exit(EXIT_FAILURE);
 }
-
-static void
-handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_ping,
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct ref *r = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		r->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
-		r->subcompositor = wl_registry_bind(
-			registry, name, &wl_subcompositor_interface, 1);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		r->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		r->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(r->wm_base, &wm_base_listener, r);
-	}
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
-static void
-handle_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
-{
-	struct ref *r = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	r->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_configure,
-};
 
 static void
 handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
@@ -136,7 +77,7 @@ commit_and_wait(struct ref *r, struct wl_surface *surface)
 	wl_callback_add_listener(callback, &frame_listener, r);
 	wl_surface_commit(surface);
 	while (!r->frame_done) {
-		if (wl_display_dispatch(r->display) < 0)
+		if (wl_display_dispatch(r->g.display) < 0)
 			fail("waiting for a frame");
 	}
 }
@@ -144,30 +85,20 @@ commit_and_wait(struct ref *r, struct wl_surface *surface)
 static void
 setup(struct ref *r)
 {
-	struct wl_registry *registry;
-
-	r->display = wl_display_connect(NULL);
-	if (!r->display)
-		fail("connect");
-	registry = wl_display_get_registry(r->display);
-	wl_registry_add_listener(registry, &registry_listener, r);
-	if (wl_display_roundtrip(r->display) < 0)
-		fail("roundtrip");
-	if (!r->compositor || !r->subcompositor || !r->shm || !r->wm_base) {
+	if (demo_globals_connect(&r->g, 4) < 0)
+		fail(r->g.display ? "roundtrip" : "connect");
+	if (!r->g.compositor || !r->g.subcompositor || !r->g.shm ||
+	    !r->g.wm_base) {
 		errno = ENOENT;
 		fail("a global is missing");
 	}
-	r->pool = sealshm_client_pool_create(r->shm, 1 << 20);
+	r->pool = sealshm_client_pool_create(r->g.shm, 1 << 20);
 	if (!r->pool)
 		fail("pool");
-	r->surface = wl_compositor_create_surface(r->compositor);
-	r->xdg_surface = xdg_wm_base_get_xdg_surface(r->wm_base, r->surface);
-	xdg_surface_add_listener(r->xdg_surface, &xdg_surface_listener, r);
-	xdg_toplevel_set_title(xdg_surface_get_toplevel(r->xdg_surface),
-			       "ref-client");
-	wl_surface_commit(r->surface);
-	while (!r->configured) {
-		if (wl_display_dispatch(r->display) < 0)
+	demo_toplevel_init(&r->window, &r->g, "ref-client", NULL, NULL, NULL);
+	wl_surface_commit(r->window.surface);
+	while (!r->window.configured) {
+		if (wl_display_dispatch(r->g.display) < 0)
 			fail("waiting for configure");
 	}
 }
@@ -228,11 +159,11 @@ run_scene(struct ref *r)
 	main_buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
 	fill_pattern(main_buffer);
 
-	below = wl_compositor_create_surface(r->compositor);
-	sub = wl_subcompositor_get_subsurface(r->subcompositor, below,
-					      r->surface);
+	below = wl_compositor_create_surface(r->g.compositor);
+	sub = wl_subcompositor_get_subsurface(r->g.subcompositor, below,
+					      r->window.surface);
 	wl_subsurface_set_position(sub, -12, -12);
-	wl_subsurface_place_below(sub, r->surface);
+	wl_subsurface_place_below(sub, r->window.surface);
 	below_buffer = make_buffer(r, 40, 40, WL_SHM_FORMAT_XRGB8888);
 	p = pixels_of(below_buffer, &stride);
 	for (y = 0; y < 40; y++)
@@ -241,9 +172,9 @@ run_scene(struct ref *r)
 	show(below, below_buffer);
 	wl_surface_commit(below);
 
-	above = wl_compositor_create_surface(r->compositor);
-	sub = wl_subcompositor_get_subsurface(r->subcompositor, above,
-					      r->surface);
+	above = wl_compositor_create_surface(r->g.compositor);
+	sub = wl_subcompositor_get_subsurface(r->g.subcompositor, above,
+					      r->window.surface);
 	wl_subsurface_set_position(sub, 112, 84);
 	above_buffer = make_buffer(r, 64, 48, WL_SHM_FORMAT_ARGB8888);
 	p = pixels_of(above_buffer, &stride);
@@ -258,8 +189,8 @@ run_scene(struct ref *r)
 	show(above, above_buffer);
 	wl_surface_commit(above);
 
-	show(r->surface, main_buffer);
-	commit_and_wait(r, r->surface);
+	show(r->window.surface, main_buffer);
+	commit_and_wait(r, r->window.surface);
 }
 
 static void
@@ -271,8 +202,8 @@ run_damage(struct ref *r, int count)
 
 	buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
 	fill_pattern(buffer);
-	show(r->surface, buffer);
-	commit_and_wait(r, r->surface);
+	show(r->window.surface, buffer);
+	commit_and_wait(r, r->window.surface);
 
 	p = pixels_of(buffer, &stride);
 	for (i = 0; i < count; i++) {
@@ -282,11 +213,11 @@ run_damage(struct ref *r, int count)
 		for (y = sy; y < sy + 10; y++)
 			for (x = sx; x < sx + 10; x++)
 				p[y * stride + x] = 0xffffffff;
-		wl_surface_attach(r->surface,
+		wl_surface_attach(r->window.surface,
 				  sealshm_client_buffer_get_wl_buffer(buffer),
 				  0, 0);
-		wl_surface_damage_buffer(r->surface, sx, sy, 10, 10);
-		commit_and_wait(r, r->surface);
+		wl_surface_damage_buffer(r->window.surface, sx, sy, 10, 10);
+		commit_and_wait(r, r->window.surface);
 	}
 }
 
@@ -312,23 +243,37 @@ run_immutable(struct ref *r, int count)
 	int i;
 
 	buffer = sealshm_immutable_buffer_create_drawn(
-		r->shm, 96, 64, WL_SHM_FORMAT_XRGB8888, draw_checker, NULL);
+		r->g.shm, 96, 64, WL_SHM_FORMAT_XRGB8888, draw_checker, NULL);
 	if (!buffer)
 		fail("immutable buffer");
 
-	other = wl_compositor_create_surface(r->compositor);
-	sub = wl_subcompositor_get_subsurface(r->subcompositor, other,
-					      r->surface);
+	other = wl_compositor_create_surface(r->g.compositor);
+	sub = wl_subcompositor_get_subsurface(r->g.subcompositor, other,
+					      r->window.surface);
 	wl_subsurface_set_position(sub, 100, 0);
 	wl_surface_attach(other, buffer, 0, 0);
 	wl_surface_damage_buffer(other, 0, 0, 96, 64);
 	wl_surface_commit(other);
 	for (i = 0; i <= count; i++) {
-		wl_surface_attach(r->surface, buffer, 0, 0);
-		wl_surface_damage_buffer(r->surface, 0, 0, 96, 64);
-		commit_and_wait(r, r->surface);
+		wl_surface_attach(r->window.surface, buffer, 0, 0);
+		wl_surface_damage_buffer(r->window.surface, 0, 0, 96, 64);
+		commit_and_wait(r, r->window.surface);
 	}
 }
+
+static void
+handle_popup_xdg_configure(void *data, struct xdg_surface *xdg_surface,
+			   uint32_t serial)
+{
+	struct ref *r = data;
+
+	xdg_surface_ack_configure(xdg_surface, serial);
+	r->popup_configured = true;
+}
+
+static const struct xdg_surface_listener popup_xdg_surface_listener = {
+	.configure = handle_popup_xdg_configure,
+};
 
 static void
 handle_popup_configure(void *data, struct xdg_popup *popup, int32_t x,
@@ -364,11 +309,11 @@ run_popup(struct ref *r)
 
 	main_buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
 	fill_pattern(main_buffer);
-	show(r->surface, main_buffer);
-	commit_and_wait(r, r->surface);
+	show(r->window.surface, main_buffer);
+	commit_and_wait(r, r->window.surface);
 
-	parent = r->xdg_surface;
-	positioner = xdg_wm_base_create_positioner(r->wm_base);
+	parent = r->window.xdg_surface;
+	positioner = xdg_wm_base_create_positioner(r->g.wm_base);
 	xdg_positioner_set_size(positioner, 40, 30);
 	xdg_positioner_set_anchor_rect(positioner, 100, 80, 20, 20);
 	xdg_positioner_set_anchor(positioner,
@@ -377,16 +322,16 @@ run_popup(struct ref *r)
 				   XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
 	xdg_positioner_set_offset(positioner, 2, 3);
 
-	popup_surface = wl_compositor_create_surface(r->compositor);
+	popup_surface = wl_compositor_create_surface(r->g.compositor);
 	xdg_popup_surface =
-		xdg_wm_base_get_xdg_surface(r->wm_base, popup_surface);
-	r->configured = false;
-	xdg_surface_add_listener(xdg_popup_surface, &xdg_surface_listener, r);
+		xdg_wm_base_get_xdg_surface(r->g.wm_base, popup_surface);
+	xdg_surface_add_listener(xdg_popup_surface, &popup_xdg_surface_listener,
+				 r);
 	popup = xdg_surface_get_popup(xdg_popup_surface, parent, positioner);
 	xdg_popup_add_listener(popup, &popup_listener, r);
 	wl_surface_commit(popup_surface);
-	while (!r->configured) {
-		if (wl_display_dispatch(r->display) < 0)
+	while (!r->popup_configured) {
+		if (wl_display_dispatch(r->g.display) < 0)
 			fail("waiting for the popup's configure");
 	}
 
@@ -431,7 +376,7 @@ main(int argc, char *argv[])
 		if (kill((pid_t)signal_pid, SIGTERM) < 0)
 			fail("kill");
 		/* Stay connected until the compositor is gone. */
-		while (wl_display_dispatch(r.display) >= 0)
+		while (wl_display_dispatch(r.g.display) >= 0)
 			;
 	}
 	return 0;
