@@ -508,14 +508,18 @@ TEST(scene_matches_reference)
 	leave_runtime_dir(dir);
 }
 
-TEST(damage_recomposites_only_damaged_pixels)
+/* The compositor's statistics after ref-client @p scene @p count. */
+static char *
+ref_client_stats(const char *scene, const char *count)
 {
-	const char *argv[] = { env_path("SEALSHM_REF_CLIENT"),
-			       "--signal-pid",
-			       "@PID@",
-			       "damage",
-			       "20",
-			       NULL };
+	const char *argv[] = {
+		env_path("SEALSHM_REF_CLIENT"),
+		"--signal-pid",
+		"@PID@",
+		scene,
+		count,
+		NULL,
+	};
 	char dir[64], stats[128];
 	char *json;
 
@@ -523,6 +527,15 @@ TEST(damage_recomposites_only_damaged_pixels)
 	make_path(stats, sizeof(stats), dir, "stats.json");
 	check(run_with_ref_client("320x240", NULL, stats, argv) == 0);
 	json = read_file(stats);
+	check(unlink(stats) == 0);
+	leave_runtime_dir(dir);
+	return json;
+}
+
+TEST(damage_recomposites_only_damaged_pixels)
+{
+	char *json = ref_client_stats("damage", "20");
+
 	/* The first frame shows the 160x120 window; each later commit
 	 * damaged one 10x10 square and waited for its frame. */
 	check(json_u64(json, "frames") == 21);
@@ -531,33 +544,18 @@ TEST(damage_recomposites_only_damaged_pixels)
 	check(json_u64(json, "commits") >= 21);
 	check(json_u64(json, "protocol_errors") == 0);
 	free(json);
-	check(unlink(stats) == 0);
-	leave_runtime_dir(dir);
 }
 
 TEST(immutable_buffer_is_converted_once)
 {
-	const char *argv[] = { env_path("SEALSHM_REF_CLIENT"),
-			       "--signal-pid",
-			       "@PID@",
-			       "immutable",
-			       "5",
-			       NULL };
-	char dir[64], stats[128];
-	char *json;
+	char *json = ref_client_stats("immutable", "5");
 
-	enter_runtime_dir(dir, sizeof(dir));
-	make_path(stats, sizeof(stats), dir, "stats.json");
-	check(run_with_ref_client("320x240", NULL, stats, argv) == 0);
-	json = read_file(stats);
 	/* One buffer on two surfaces, attached seven times in all: one
 	 * conversion, six reuses, no copies beyond the conversion. */
 	check(json_u64(json, "immutable_conversions") == 1);
 	check(json_u64(json, "immutable_cache_hits") == 6);
 	check(json_u64(json, "pixels_copied") == 96 * 64);
 	free(json);
-	check(unlink(stats) == 0);
-	leave_runtime_dir(dir);
 }
 
 TEST(demo_client_grows_its_pool_and_badge_is_cached)
