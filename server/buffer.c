@@ -39,9 +39,15 @@ struct sealshm_buffer {
 	 * so the pointer never changes.
 	 */
 	void *data;
-	/* Copy tier: bytes the last begin_access read, and whether an
-	 * access wrote since. */
+	/*
+	 * Copy tier: the rows the last outermost access read, as boxes
+	 * (0, y1) - (1, y2), and the bytes from the buffer's start the file
+	 * covered then.  A write-back stays within both: other rows hold
+	 * older pixels, and writing past the file's end would grow it.
+	 */
+	pixman_region32_t rows_read;
 	size_t copied;
+	/* Copy tier: whether an access wrote since the outermost begin. */
 	bool dirty;
 	/* Copy tier: bytes charged to the client for data. */
 	size_t charged;
@@ -196,6 +202,7 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	if (!buffer)
 		goto err_no_memory;
 	buffer->refcount = 1;
+	pixman_region32_init(&buffer->rows_read);
 	buffer->pool = pool_ref(pool);
 	buffer->offset = offset;
 	buffer->width = width;
@@ -249,6 +256,7 @@ buffer_free(struct sealshm_buffer *buffer)
 	else
 		free(buffer->data);
 	buffer->pool->owner->bytes -= buffer->charged;
+	pixman_region32_fini(&buffer->rows_read);
 	pool_unref(buffer->pool);
 	free(buffer);
 }
@@ -339,38 +347,92 @@ sealshm_buffer_is_copied(struct sealshm_buffer *buffer)
 	return buffer->mapping == NULL;
 }
 
+/* What one copy_in() asked for and got. */
+struct copy_pass {
+	size_t wanted, done;
+	int err;
+};
+
 /*
  * The client may have truncated its unsealed file, or never made it as
  * large as the pool (the copy tier does not check at create or resize):
- * read what is there, zero the rest and tell the client.  pread past the
- * end returns short, it cannot fault.
+ * read what is there and zero the rest.  pread past the end returns
+ * short, it cannot fault.
  */
 static void
-copy_in(struct sealshm_buffer *buffer)
+read_rows(struct sealshm_buffer *buffer, int32_t y1, int32_t y2,
+	  struct copy_pass *pass)
 {
-	struct pool *pool = buffer->pool;
-	size_t size = (size_t)buffer->stride * (size_t)buffer->height;
-	char *dst = buffer->data;
+	size_t start = (size_t)y1 * (size_t)buffer->stride;
+	size_t len = (size_t)(y2 - y1) * (size_t)buffer->stride;
+	char *dst = (char *)buffer->data + start;
 	size_t done = 0;
 	ssize_t n;
-	int err = 0;
 
-	while (done < size) {
-		n = pread(pool->fd, dst + done, size - done,
-			  (off_t)buffer->offset + (off_t)done);
+	if (y1 >= y2)
+		return;
+	while (done < len) {
+		n = pread(buffer->pool->fd, dst + done, len - done,
+			  (off_t)buffer->offset + (off_t)(start + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			err = errno;
+			pass->err = errno;
 		if (n <= 0)
 			break;
 		done += (size_t)n;
 	}
-	buffer->copied = done;
-	if (done == size)
+	pixman_region32_union_rect(&buffer->rows_read, &buffer->rows_read, 0,
+				   y1, 1, (unsigned)(y2 - y1));
+	if (done < len) {
+		memset(dst + done, 0, len - done);
+		if (start + done < buffer->copied)
+			buffer->copied = start + done;
+	}
+	pass->wanted += len;
+	pass->done += done;
+}
+
+/*
+ * One pread per run of rows the damage touches: whole rows keep each run
+ * one contiguous read, and pixman's boxes come sorted by y1, so runs
+ * merge in one pass.
+ */
+static void
+copy_in(struct sealshm_buffer *buffer, const pixman_region32_t *damage)
+{
+	pixman_box32_t all = { 0, 0, buffer->width, buffer->height };
+	struct pool *pool = buffer->pool;
+	struct copy_pass pass = { 0 };
+	int32_t run_y1 = 0, run_y2 = 0, y1, y2;
+	const pixman_box32_t *boxes = &all;
+	int n_boxes = 1;
+
+	pixman_region32_clear(&buffer->rows_read);
+	buffer->copied = (size_t)buffer->stride * (size_t)buffer->height;
+	if (damage)
+		boxes = pixman_region32_rectangles(damage, &n_boxes);
+	for (int i = 0; i < n_boxes; i++) {
+		if (boxes[i].x2 <= 0 || boxes[i].x1 >= buffer->width)
+			continue;
+		y1 = boxes[i].y1 > 0 ? boxes[i].y1 : 0;
+		y2 = boxes[i].y2 < buffer->height ? boxes[i].y2
+						  : buffer->height;
+		if (y1 >= y2)
+			continue;
+		if (y1 <= run_y2 && run_y2 > run_y1) {
+			if (y2 > run_y2)
+				run_y2 = y2;
+			continue;
+		}
+		read_rows(buffer, run_y1, run_y2, &pass);
+		run_y1 = y1;
+		run_y2 = y2;
+	}
+	read_rows(buffer, run_y1, run_y2, &pass);
+	if (pass.done == pass.wanted)
 		return;
 
-	memset(dst + done, 0, size - done);
 	pool->owner->shm->stats.copy_short_reads++;
 	/* On the wl_buffer, where libwayland posts its own access errors. */
 	if (!pool->owner->errored && (buffer->resource || pool->resource))
@@ -378,41 +440,60 @@ copy_in(struct sealshm_buffer *buffer)
 			pool->owner,
 			buffer->resource ? buffer->resource : pool->resource,
 			WL_SHM_ERROR_INVALID_FD,
-			"read %zu of a buffer's %zu bytes (%s); keep the "
+			"read %zu of %zu bytes of a buffer (%s); keep the "
 			"file >= the pool, seal it F_SEAL_SHRINK",
-			done, size, err ? strerror(err) : "file too short");
+			pass.done, pass.wanted,
+			pass.err ? strerror(pass.err) : "file too short");
 }
 
 static void
 copy_out(struct sealshm_buffer *buffer)
 {
+	const pixman_box32_t *rows;
 	const char *src = buffer->data;
-	size_t done = 0;
+	size_t done, end;
+	int n_rows;
 	ssize_t n;
 
-	/* Only what was read: writing more would grow a truncated file. */
-	while (done < buffer->copied) {
-		n = pwrite(buffer->pool->fd, src + done, buffer->copied - done,
-			   (off_t)buffer->offset + (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			shm_log(buffer->pool->owner->shm, SEALSHM_LOG_DEBUG,
-				"writing a copied buffer back failed: %s",
-				n < 0 ? strerror(errno) : "no progress");
-			return;
+	rows = pixman_region32_rectangles(&buffer->rows_read, &n_rows);
+	for (int i = 0; i < n_rows; i++) {
+		done = (size_t)rows[i].y1 * (size_t)buffer->stride;
+		end = (size_t)rows[i].y2 * (size_t)buffer->stride;
+		if (end > buffer->copied)
+			end = buffer->copied;
+		while (done < end) {
+			n = pwrite(buffer->pool->fd, src + done, end - done,
+				   (off_t)buffer->offset + (off_t)done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				shm_log(buffer->pool->owner->shm,
+					SEALSHM_LOG_DEBUG,
+					"writing a copied buffer back failed: "
+					"%s",
+					n < 0 ? strerror(errno)
+					      : "no progress");
+				return;
+			}
+			done += (size_t)n;
 		}
-		done += (size_t)n;
 	}
+}
+
+SEALSHM_EXPORT void *
+sealshm_buffer_begin_access_region(struct sealshm_buffer *buffer,
+				   const pixman_region32_t *damage)
+{
+	assert(buffer);
+	if (atomic_fetch_add(&buffer->accesses, 1) == 0 && !buffer->mapping)
+		copy_in(buffer, damage);
+	return buffer->data;
 }
 
 SEALSHM_EXPORT void *
 sealshm_buffer_begin_access(struct sealshm_buffer *buffer)
 {
-	assert(buffer);
-	if (atomic_fetch_add(&buffer->accesses, 1) == 0 && !buffer->mapping)
-		copy_in(buffer);
-	return buffer->data;
+	return sealshm_buffer_begin_access_region(buffer, NULL);
 }
 
 SEALSHM_EXPORT void

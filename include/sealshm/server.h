@@ -376,10 +376,43 @@ void *
 sealshm_buffer_begin_access(struct sealshm_buffer *buffer);
 
 /**
- * End an access started with sealshm_buffer_begin_access().  @p wrote
- * must be false for read-only buffers (assert).  For copy-policy pools, if
- * any nested access wrote, the outermost end writes the bytes that were
- * read back to the client's file with pwrite.
+ * Like sealshm_buffer_begin_access(), for a compositor that will touch
+ * only the pixels in @p damage (buffer coordinates, for example the
+ * surface's buffer damage since it last read this buffer; NULL: the whole
+ * buffer, exactly sealshm_buffer_begin_access()).  The region is only read
+ * during the call.
+ *
+ * Buffers of mapped pools: identical to sealshm_buffer_begin_access() (the
+ * same pointer, thread-safe; every pixel is current, the region is
+ * ignored).
+ *
+ * Buffers of copy-policy pools (event loop thread only): the outermost
+ * begin reads only the rows the region touches, whole rows (x is only
+ * used to drop boxes entirely left or right of the buffer), with one pread
+ * per run of adjacent rows; parts of the region outside the buffer are
+ * ignored, and an empty region reads nothing.  Pixels in the other rows
+ * keep what earlier accesses copied (zeros before the first one), so read
+ * only inside @p damage, or inside what earlier accesses refreshed and
+ * the client has not changed since.  A file that ends before rows being
+ * read gives zeros there and invalid_fd on the wl_buffer, as with
+ * sealshm_buffer_begin_access(); rows not read are not checked.  If the
+ * access writes, the outermost end writes back only the rows this begin
+ * read.  Nested begins read nothing: the outermost begin's region decides.
+ *
+ * Cost: a whole 1920x1080 ARGB8888 buffer is one pread of about 8 MB;
+ * damage touching n rows reads n * stride bytes.
+ */
+void *
+sealshm_buffer_begin_access_region(struct sealshm_buffer *buffer,
+				   const pixman_region32_t *damage);
+
+/**
+ * End an access started with sealshm_buffer_begin_access() or
+ * sealshm_buffer_begin_access_region().  @p wrote must be false for
+ * read-only buffers (assert).  For copy-policy pools, if any nested access
+ * wrote, the outermost end writes the rows the outermost begin read back
+ * to the client's file with pwrite (never past the file's end as that
+ * begin found it).
  */
 void
 sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote);

@@ -632,6 +632,218 @@ TEST(copy_policy_sealed_resize_beyond_file_is_refused)
 	run_sealed_beyond(true);
 }
 
+/*
+ * sealshm_buffer_begin_access_region(): a copied buffer reads only the
+ * rows its damage touches, writes back only those, and checks the file's
+ * end only there.  The client rewrites its file between commits (pattern
+ * 20, then 21) so each row shows which access last read it.
+ */
+
+#define ROW(y) ((uint64_t)OFFSET + (uint64_t)(y) * (uint64_t)STRIDE)
+
+/* A byte the server writes: differs from what the file holds there. */
+static uint8_t
+flipped(uint64_t pos)
+{
+	return (uint8_t)(pattern_byte(21, pos) ^ 0xff);
+}
+
+static void
+client_region(void *data)
+{
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(FD_UNSEALABLE_MEMFD);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffer;
+	uint8_t byte;
+
+	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, buffer);
+	fill_pattern(fd, 0, POOL, 21);
+	client_commit(c, surface, buffer);
+	/* The server wrote into rows 50 (read) and 0 (not read). */
+	client_commit(c, surface, buffer);
+	check(pread(fd, &byte, 1, (off_t)ROW(50)) == 1);
+	check(byte == flipped(ROW(50)));
+	check(pread(fd, &byte, 1, (off_t)ROW(0)) == 1);
+	check(byte == pattern_byte(21, ROW(0)));
+	/* Rows from 20 on are gone; reading rows 0 and 1 is still fine. */
+	check(ftruncate(fd, (off_t)ROW(20)) == 0);
+	client_commit(c, surface, buffer);
+	wl_surface_attach(surface, buffer, 0, 0);
+	wl_surface_commit(surface);
+	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
+	close(fd);
+	wl_proxy_destroy((struct wl_proxy *)buffer);
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	wl_proxy_destroy((struct wl_proxy *)surface);
+	test_client_destroy(c);
+}
+
+struct region_state {
+	int commits;
+	void *first;
+};
+
+static void
+check_rows(const uint8_t *pixels, int32_t y1, int32_t y2, uint32_t seed)
+{
+	for (int32_t y = y1; y < y2; y++)
+		check_pattern(pixels + (size_t)y * STRIDE, ROW(y), STRIDE,
+			      seed);
+}
+
+static void
+check_region_commit(struct wl_resource *surface, struct wl_resource *resource,
+		    void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	struct region_state *rs = data;
+	pixman_region32_t damage;
+	uint8_t *pixels;
+
+	check(buffer);
+	pixman_region32_init(&damage);
+	switch (rs->commits) {
+	case 0:
+		rs->first = sealshm_buffer_begin_access_region(buffer, NULL);
+		check_rows(rs->first, 0, H, 20);
+		sealshm_buffer_end_access(buffer, false);
+		break;
+	case 1:
+		/* Rows 10-11 and 40, plus boxes outside the buffer. */
+		pixman_region32_union_rect(&damage, &damage, 5, 10, 5, 2);
+		pixman_region32_union_rect(&damage, &damage, 0, 40, W, 1);
+		pixman_region32_union_rect(&damage, &damage, 0, 100, 10, 100);
+		pixman_region32_union_rect(&damage, &damage, W, 20, 10, 10);
+		pixman_region32_union_rect(&damage, &damage, -20, 30, 20, 5);
+		pixels = sealshm_buffer_begin_access_region(buffer, &damage);
+		check(pixels == rs->first);
+		check_rows(pixels, 0, 10, 20);
+		check_rows(pixels, 10, 12, 21);
+		check_rows(pixels, 12, 40, 20);
+		check_rows(pixels, 40, 41, 21);
+		check_rows(pixels, 41, H, 20);
+		sealshm_buffer_end_access(buffer, false);
+		break;
+	case 2:
+		pixman_region32_union_rect(&damage, &damage, 0, 50, 1, 1);
+		pixels = sealshm_buffer_begin_access_region(buffer, &damage);
+		check_rows(pixels, 50, 51, 21);
+		pixels[50 * STRIDE] = flipped(ROW(50));
+		pixels[0] = flipped(ROW(0));
+		sealshm_buffer_end_access(buffer, true);
+		break;
+	case 3:
+		pixman_region32_union_rect(&damage, &damage, 0, 0, W, 2);
+		pixels = sealshm_buffer_begin_access_region(buffer, &damage);
+		check_rows(pixels, 0, 2, 21);
+		sealshm_buffer_end_access(buffer, false);
+		break;
+	case 4:
+		pixman_region32_union_rect(&damage, &damage, 0, 30, W, 1);
+		pixels = sealshm_buffer_begin_access_region(buffer, &damage);
+		for (size_t i = 0; i < STRIDE; i++)
+			check(pixels[30 * STRIDE + i] == 0);
+		/* Earlier accesses' rows keep what they read. */
+		check_rows(pixels, 10, 12, 21);
+		check_rows(pixels, 40, 41, 21);
+		check_rows(pixels, 41, 50, 20);
+		check_rows(pixels, 51, H, 20);
+		sealshm_buffer_end_access(buffer, false);
+		break;
+	}
+	pixman_region32_fini(&damage);
+	rs->commits++;
+}
+
+TEST(copy_region_reads_writes_and_checks_only_damaged_rows)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct region_state rs = { 0 };
+	struct sealshm_stats stats;
+
+	close(make_fd(FD_UNSEALABLE_MEMFD));
+	fx = fixture_create(&opts, check_region_commit, &rs);
+	test_display_spawn(fx->d, client_region, NULL);
+	fixture_run(fx);
+	check(rs.commits == 5);
+	sealshm_get_stats(fx->shm, &stats);
+	check(stats.copy_short_reads == 1);
+	check(stats.clients_disconnected == 1);
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
+			      "read 0 of 256 bytes of a buffer"));
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+/* Mapped pools: the region changes nothing, every pixel is current. */
+
+static void
+client_region_mapped(void *data)
+{
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_fd(FD_SEALED_MEMFD);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct wl_buffer *buffer;
+
+	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+					   WL_SHM_FORMAT_ARGB8888);
+	client_commit(c, surface, buffer);
+	fill_pattern(fd, 0, POOL, 21);
+	client_commit(c, surface, buffer);
+	close(fd);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+static void
+check_region_mapped_commit(struct wl_resource *surface,
+			   struct wl_resource *resource, void *data)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	int *commits = data;
+	pixman_region32_t damage;
+	uint8_t *pixels;
+
+	check(buffer);
+	check(!sealshm_buffer_is_copied(buffer));
+	pixman_region32_init_rect(&damage, 0, 10, 1, 1);
+	pixels = sealshm_buffer_begin_access(buffer);
+	check(sealshm_buffer_begin_access_region(buffer, &damage) == pixels);
+	check(sealshm_buffer_begin_access_region(buffer, NULL) == pixels);
+	check_rows(pixels, 0, H, *commits == 0 ? 20 : 21);
+	sealshm_buffer_end_access(buffer, false);
+	sealshm_buffer_end_access(buffer, false);
+	sealshm_buffer_end_access(buffer, false);
+	/* Not nested this time. */
+	check(sealshm_buffer_begin_access_region(buffer, &damage) == pixels);
+	check_rows(pixels, 0, H, *commits == 0 ? 20 : 21);
+	sealshm_buffer_end_access(buffer, false);
+	pixman_region32_fini(&damage);
+	(*commits)++;
+}
+
+TEST(mapped_region_access_is_plain_access)
+{
+	int commits = 0;
+
+	close(make_fd(FD_SEALED_MEMFD));
+	fx = fixture_create(NULL, check_region_mapped_commit, &commits);
+	test_display_spawn(fx->d, client_region_mapped, NULL);
+	fixture_run(fx);
+	check(commits == 2);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
 /* Copy tier: writes go back to the client's file; resize works. */
 
 static int to_client[2];
