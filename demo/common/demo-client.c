@@ -53,7 +53,7 @@ static const struct wl_registry_listener registry_listener = {
 };
 
 int
-demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
+demo_globals_start(struct demo_globals *g, uint32_t compositor_version)
 {
 	memset(g, 0, sizeof(*g));
 	g->compositor_version = compositor_version;
@@ -62,6 +62,14 @@ demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
 		return -1;
 	g->registry = wl_display_get_registry(g->display);
 	wl_registry_add_listener(g->registry, &registry_listener, g);
+	return 0;
+}
+
+int
+demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
+{
+	if (demo_globals_start(g, compositor_version) < 0)
+		return -1;
 	return wl_display_roundtrip(g->display) < 0 ? -1 : 0;
 }
 

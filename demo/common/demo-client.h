@@ -29,11 +29,18 @@ struct demo_globals {
 };
 
 /**
- * Connect to $WAYLAND_DISPLAY and bind the globals after one roundtrip.
- * wl_compositor is bound at @p compositor_version, and only when the
- * compositor offers that version.  -1 with errno when connecting (then
- * g->display is NULL) or the roundtrip failed; the caller checks for the
- * globals it needs and calls demo_globals_finish() in every case.
+ * Connect to $WAYLAND_DISPLAY and ask for the globals, which are bound
+ * as the registry's events are dispatched: wl_compositor at
+ * @p compositor_version, and only when the compositor offers that
+ * version.  -1 with errno when connecting failed.  For a caller that
+ * roundtrips its own way; the others use demo_globals_connect().
+ */
+int demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
+
+/**
+ * demo_globals_start() and a roundtrip.  -1 with errno when connecting
+ * (then g->display is NULL) or the roundtrip failed; the caller checks for
+ * the globals it needs and calls demo_globals_finish() in every case.
  */
 int demo_globals_connect(struct demo_globals *g, uint32_t compositor_version);
 

@@ -33,25 +33,10 @@
 
 #include <wayland-client.h>
 
-#include "xdg-shell-client-protocol.h"
+#include "demo-client.h"
+#include "shm-file.h"
 
-/* Debian 12's glibc headers predate some of these. */
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x0002U
-#endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
+/* Debian 12's glibc headers predate these; shm-file.h has the others. */
 #ifndef FALLOC_FL_KEEP_SIZE
 #define FALLOC_FL_KEEP_SIZE 0x01
 #endif
@@ -83,17 +68,10 @@ enum policy {
 static const char *const policy_names[] = { "strict", "seal", "copy" };
 
 struct conn {
-	struct wl_display *display;
-	struct wl_registry *registry;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct demo_globals g;
+	struct demo_toplevel window;
 	uint32_t formats[128];
 	int formats_len;
-	bool configured;
 	bool frame_done;
 	struct wl_callback *frame_cb;
 	struct wl_callback *sync_cb;
@@ -298,79 +276,6 @@ static const struct wl_shm_listener shm_listener = {
 };
 
 static void
-handle_wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = handle_wm_base_ping,
-};
-
-static void
-handle_registry_global(void *data, struct wl_registry *registry, uint32_t name,
-		       const char *interface, uint32_t version)
-{
-	struct conn *c = data;
-
-	if (strcmp(interface, "wl_compositor") == 0 && !c->compositor) {
-		c->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface,
-						 version < 4 ? version : 4);
-	} else if (strcmp(interface, "wl_shm") == 0 && !c->shm) {
-		/* Version 1 is all an attacker needs. */
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-		wl_shm_add_listener(c->shm, &shm_listener, c);
-	} else if (strcmp(interface, "xdg_wm_base") == 0 && !c->wm_base) {
-		c->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
-	}
-}
-
-static void
-handle_registry_global_remove(void *data, struct wl_registry *registry,
-			      uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_registry_global,
-	.global_remove = handle_registry_global_remove,
-};
-
-static void
-handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-			     uint32_t serial)
-{
-	struct conn *c = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	c->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_xdg_surface_configure,
-};
-
-static void
-handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel,
-			  int32_t width, int32_t height,
-			  struct wl_array *states)
-{
-}
-
-static void
-handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = handle_toplevel_configure,
-	.close = handle_toplevel_close,
-};
-
-static void
 handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
 	struct conn *c = data;
@@ -388,12 +293,12 @@ static void
 fill_observed_from_display(struct conn *c, struct observed *o)
 {
 	const struct wl_interface *interface = NULL;
-	int err = wl_display_get_error(c->display);
+	int err = wl_display_get_error(c->g.display);
 
 	if (err == EPROTO) {
 		o->kind = OBSERVED_ERROR;
-		o->code = wl_display_get_protocol_error(c->display, &interface,
-							NULL);
+		o->code = wl_display_get_protocol_error(c->g.display,
+							&interface, NULL);
 		snprintf(o->interface, sizeof(o->interface), "%s",
 			 interface ? interface->name : "?");
 		snprintf(o->message, sizeof(o->message), "%s",
@@ -413,10 +318,10 @@ fill_observed_from_display(struct conn *c, struct observed *o)
 static bool
 flush_all(struct conn *c)
 {
-	struct pollfd pfd = { wl_display_get_fd(c->display), POLLOUT, 0 };
+	struct pollfd pfd = { wl_display_get_fd(c->g.display), POLLOUT, 0 };
 
 	for (;;) {
-		if (wl_display_flush(c->display) >= 0)
+		if (wl_display_flush(c->g.display) >= 0)
 			return true;
 		if (errno != EAGAIN)
 			return false;
@@ -445,7 +350,7 @@ remaining_ms(const struct timespec *deadline)
 static void
 dispatch_until(struct conn *c, bool *flag, struct observed *o)
 {
-	struct pollfd pfd = { wl_display_get_fd(c->display), POLLIN, 0 };
+	struct pollfd pfd = { wl_display_get_fd(c->g.display), POLLIN, 0 };
 	struct timespec deadline;
 	int r;
 
@@ -454,12 +359,12 @@ dispatch_until(struct conn *c, bool *flag, struct observed *o)
 	deadline.tv_sec += STEP_TIMEOUT_MS / 1000;
 
 	while (!*flag) {
-		if (wl_display_dispatch_pending(c->display) < 0)
+		if (wl_display_dispatch_pending(c->g.display) < 0)
 			goto broken;
 		if (*flag)
 			break;
-		while (wl_display_prepare_read(c->display) != 0) {
-			if (wl_display_dispatch_pending(c->display) < 0)
+		while (wl_display_prepare_read(c->g.display) != 0) {
+			if (wl_display_dispatch_pending(c->g.display) < 0)
 				goto broken;
 		}
 		/* A failed flush (EPIPE) still lets us read the error the
@@ -467,16 +372,16 @@ dispatch_until(struct conn *c, bool *flag, struct observed *o)
 		flush_all(c);
 		r = poll(&pfd, 1, remaining_ms(&deadline));
 		if (r <= 0) {
-			wl_display_cancel_read(c->display);
+			wl_display_cancel_read(c->g.display);
 			if (r < 0 && errno == EINTR && !interrupted)
 				continue;
 			o->kind = OBSERVED_TIMEOUT;
 			return;
 		}
-		if (wl_display_read_events(c->display) < 0)
+		if (wl_display_read_events(c->g.display) < 0)
 			goto broken;
 	}
-	if (wl_display_get_error(c->display))
+	if (wl_display_get_error(c->g.display))
 		goto broken;
 	o->kind = OBSERVED_OK;
 	return;
@@ -506,7 +411,7 @@ roundtrip(struct conn *c, struct observed *o)
 	if (c->sync_cb)
 		wl_callback_destroy(c->sync_cb);
 	c->sync_done = false;
-	c->sync_cb = wl_display_sync(c->display);
+	c->sync_cb = wl_display_sync(c->g.display);
 	wl_callback_add_listener(c->sync_cb, &sync_listener, c);
 	dispatch_until(c, &c->sync_done, o);
 }
@@ -559,7 +464,7 @@ destroy_buffer(void *buffer)
 static struct wl_shm_pool *
 create_pool(struct conn *c, int fd, int32_t size)
 {
-	return track(c, wl_shm_create_pool(c->shm, fd, size));
+	return track(c, wl_shm_create_pool(c->g.shm, fd, size));
 }
 
 static struct wl_buffer *
@@ -575,11 +480,11 @@ static void
 attach_with_frame(struct conn *c, struct wl_buffer *buffer, int32_t width,
 		  int32_t height)
 {
-	wl_surface_attach(c->surface, buffer, 0, 0);
-	wl_surface_damage(c->surface, 0, 0, width, height);
+	wl_surface_attach(c->window.surface, buffer, 0, 0);
+	wl_surface_damage(c->window.surface, 0, 0, width, height);
 	if (c->frame_cb)
 		wl_callback_destroy(c->frame_cb);
-	c->frame_cb = wl_surface_frame(c->surface);
+	c->frame_cb = wl_surface_frame(c->window.surface);
 	wl_callback_add_listener(c->frame_cb, &frame_listener, c);
 	c->frame_done = false;
 }
@@ -591,7 +496,7 @@ commit_and_wait(struct conn *c, struct wl_buffer *buffer, int32_t width,
 		int32_t height, struct observed *o)
 {
 	attach_with_frame(c, buffer ? buffer : c->base_buffer, width, height);
-	wl_surface_commit(c->surface);
+	wl_surface_commit(c->window.surface);
 	dispatch_until(c, &c->frame_done, o);
 	if (o->kind == OBSERVED_OK)
 		roundtrip(c, o);
@@ -619,22 +524,8 @@ conn_close(struct conn *c)
 		wl_shm_pool_destroy(c->base_pool);
 	if (c->base_fd >= 0)
 		close(c->base_fd);
-	if (c->toplevel)
-		xdg_toplevel_destroy(c->toplevel);
-	if (c->xdg_surface)
-		xdg_surface_destroy(c->xdg_surface);
-	if (c->surface)
-		wl_surface_destroy(c->surface);
-	if (c->wm_base)
-		xdg_wm_base_destroy(c->wm_base);
-	if (c->shm)
-		wl_shm_destroy(c->shm);
-	if (c->compositor)
-		wl_compositor_destroy(c->compositor);
-	if (c->registry)
-		wl_registry_destroy(c->registry);
-	if (c->display)
-		wl_display_disconnect(c->display);
+	demo_toplevel_finish(&c->window);
+	demo_globals_finish(&c->g);
 	memset(c, 0, sizeof(*c));
 	c->base_fd = -1;
 }
@@ -653,33 +544,30 @@ conn_open(struct fuzz *f, struct conn *c)
 
 	memset(c, 0, sizeof(*c));
 	c->base_fd = -1;
-	c->display = wl_display_connect(NULL);
-	if (!c->display)
+	/* wl_shm version 1, all an attacker needs. */
+	if (demo_globals_start(&c->g, 4) < 0)
 		return -1;
-	c->registry = wl_display_get_registry(c->display);
-	wl_registry_add_listener(c->registry, &registry_listener, c);
 	roundtrip(c, &o);
-	if (o.kind == OBSERVED_OK)
-		roundtrip(c, &o); /* the format events */
+	if (o.kind == OBSERVED_OK && c->g.shm) {
+		/* The format events answer the bind, after this roundtrip. */
+		wl_shm_add_listener(c->g.shm, &shm_listener, c);
+		roundtrip(c, &o);
+	}
 	if (o.kind != OBSERVED_OK) {
 		describe(&o, what, sizeof(what));
 		unexpected(f, "binding the globals: %s", what);
 		return -2;
 	}
-	if (!c->compositor || !c->shm || !c->wm_base) {
+	if (!c->g.compositor || !c->g.shm || !c->g.wm_base) {
 		unexpected(f, "the compositor lacks wl_compositor, wl_shm or "
 			      "xdg_wm_base");
 		return -2;
 	}
 
-	c->surface = wl_compositor_create_surface(c->compositor);
-	c->xdg_surface = xdg_wm_base_get_xdg_surface(c->wm_base, c->surface);
-	xdg_surface_add_listener(c->xdg_surface, &xdg_surface_listener, c);
-	c->toplevel = xdg_surface_get_toplevel(c->xdg_surface);
-	xdg_toplevel_add_listener(c->toplevel, &toplevel_listener, c);
-	xdg_toplevel_set_title(c->toplevel, "sealshm-fuzz-truncate");
-	wl_surface_commit(c->surface);
-	dispatch_until(c, &c->configured, &o);
+	demo_toplevel_init(&c->window, &c->g, "sealshm-fuzz-truncate", NULL,
+			   NULL, NULL);
+	wl_surface_commit(c->window.surface);
+	dispatch_until(c, &c->window.configured, &o);
 	if (o.kind != OBSERVED_OK) {
 		describe(&o, what, sizeof(what));
 		unexpected(f, "mapping the toplevel: %s", what);
@@ -692,7 +580,7 @@ conn_open(struct fuzz *f, struct conn *c)
 		return -2;
 	}
 	fill(c->base_fd, 0, size, 0xff000000 | (uint32_t)next_random(f));
-	c->base_pool = wl_shm_create_pool(c->shm, c->base_fd, (int32_t)size);
+	c->base_pool = wl_shm_create_pool(c->g.shm, c->base_fd, (int32_t)size);
 	c->base_buffer = wl_shm_pool_create_buffer(
 		c->base_pool, 0, TOPLEVEL_SIZE, TOPLEVEL_SIZE,
 		TOPLEVEL_SIZE * 4, WL_SHM_FORMAT_XRGB8888);
@@ -1199,9 +1087,9 @@ attack_pool_beyond_file_at_resize(struct fuzz *f, struct conn *c)
 	if (h > 1) {
 		buffer = create_buffer(c, pool, 0, w, h, w * 4,
 				       WL_SHM_FORMAT_XRGB8888);
-		wl_surface_attach(c->surface, buffer, 0, 0);
-		wl_surface_damage(c->surface, 0, 0, w, h);
-		wl_surface_commit(c->surface);
+		wl_surface_attach(c->window.surface, buffer, 0, 0);
+		wl_surface_damage(c->window.surface, 0, 0, w, h);
+		wl_surface_commit(c->window.surface);
 	}
 	expect_error(f, c, SHM_INVALID_FD, "wl_shm_pool");
 	return true;
@@ -1398,8 +1286,8 @@ attack_bad_geometry(struct fuzz *f, struct conn *c)
 	}
 	buffer = create_buffer(c, pool, offset, w, h, stride,
 			       WL_SHM_FORMAT_XRGB8888);
-	wl_surface_attach(c->surface, buffer, 0, 0);
-	wl_surface_commit(c->surface);
+	wl_surface_attach(c->window.surface, buffer, 0, 0);
+	wl_surface_commit(c->window.surface);
 	expect_error(f, c, SHM_INVALID_STRIDE, "wl_shm_pool");
 	return true;
 }
@@ -1443,11 +1331,11 @@ attack_destroy_mid_frame(struct fuzz *f, struct conn *c)
 	if (next_random(f) & 1)
 		destroy_tracked(c, pb.pool, destroy_pool);
 	attach_with_frame(c, pb.buffer, w, h);
-	wl_surface_commit(c->surface);
+	wl_surface_commit(c->window.surface);
 	/* Gone before the compositor could composite. */
 	destroy_tracked(c, pb.buffer, destroy_buffer);
 	if (next_random(f) & 1)
-		wl_surface_commit(c->surface);
+		wl_surface_commit(c->window.surface);
 	dispatch_until(c, &c->frame_done, &o);
 	expect_ok_observed(f, &o, "frame after destroying its buffer");
 	if (!f->failed)
@@ -1474,14 +1362,14 @@ attack_disconnect_mid_frame(struct fuzz *f, struct conn *c)
 		return false;
 	make_buffer(f, c, fd, w, h, &pb);
 	close(fd);
-	wl_surface_attach(c->surface, pb.buffer, 0, 0);
-	wl_surface_damage(c->surface, 0, 0, w, h);
-	wl_surface_commit(c->surface);
+	wl_surface_attach(c->window.surface, pb.buffer, 0, 0);
+	wl_surface_damage(c->window.surface, 0, 0, w, h);
+	wl_surface_commit(c->window.surface);
 	if (next_random(f) & 1)
 		create_pool(c, c->base_fd, 4096);
 	flush_all(c);
 	/* Close the socket under libwayland: the abrupt way. */
-	shutdown(wl_display_get_fd(c->display), SHUT_RDWR);
+	shutdown(wl_display_get_fd(c->g.display), SHUT_RDWR);
 
 	if (conn_open(f, &fresh) == -1) {
 		f->compositor_died = true;
