@@ -253,7 +253,8 @@ copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
 	if (!pixman_region32_not_empty(&region))
 		goto out;
 
-	sealshm_buffer_begin_access(buffer);
+	/* Copy-tier buffers then pread only the damaged rows. */
+	sealshm_buffer_begin_access_region(buffer, &region);
 	pixman_image_set_clip_region32(surface->image, &region);
 	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, surface->image, 0, 0,
 				 0, 0, 0, 0, width, height);
