@@ -67,15 +67,19 @@ enum policy {
 
 static const char *const policy_names[] = { "strict", "seal", "copy" };
 
+/* A wl_callback waited for: a frame callback or a sync. */
+struct pending {
+	struct wl_callback *callback;
+	bool done;
+};
+
 struct conn {
 	struct demo_globals g;
 	struct demo_toplevel window;
 	uint32_t formats[128];
 	int formats_len;
-	bool frame_done;
-	struct wl_callback *frame_cb;
-	struct wl_callback *sync_cb;
-	bool sync_done;
+	struct pending frame;
+	struct pending sync;
 	/* every pool and buffer an attack made: destroyed with the
 	 * connection, since wl_display_disconnect() frees no proxies */
 	struct wl_proxy **proxies;
@@ -276,18 +280,36 @@ static const struct wl_shm_listener shm_listener = {
 };
 
 static void
-handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
+handle_pending_done(void *data, struct wl_callback *callback, uint32_t time)
 {
-	struct conn *c = data;
+	struct pending *p = data;
 
-	c->frame_done = true;
-	c->frame_cb = NULL;
+	p->done = true;
+	p->callback = NULL;
 	wl_callback_destroy(callback);
 }
 
-static const struct wl_callback_listener frame_listener = {
-	.done = handle_frame_done,
+static const struct wl_callback_listener pending_listener = {
+	.done = handle_pending_done,
 };
+
+/* Stop waiting for what @p p waited for. */
+static void
+pending_drop(struct pending *p)
+{
+	if (p->callback)
+		wl_callback_destroy(p->callback);
+	p->callback = NULL;
+}
+
+/* Wait for @p callback through @p p, after pending_drop(). */
+static void
+pending_add(struct pending *p, struct wl_callback *callback)
+{
+	p->callback = callback;
+	p->done = false;
+	wl_callback_add_listener(callback, &pending_listener, p);
+}
 
 static void
 fill_observed_from_display(struct conn *c, struct observed *o)
@@ -390,30 +412,13 @@ broken:
 	fill_observed_from_display(c, o);
 }
 
-static void
-handle_sync_done(void *data, struct wl_callback *callback, uint32_t time)
-{
-	struct conn *c = data;
-
-	c->sync_done = true;
-	c->sync_cb = NULL;
-	wl_callback_destroy(callback);
-}
-
-static const struct wl_callback_listener sync_listener = {
-	.done = handle_sync_done,
-};
-
 /* A roundtrip with a timeout. */
 static void
 roundtrip(struct conn *c, struct observed *o)
 {
-	if (c->sync_cb)
-		wl_callback_destroy(c->sync_cb);
-	c->sync_done = false;
-	c->sync_cb = wl_display_sync(c->g.display);
-	wl_callback_add_listener(c->sync_cb, &sync_listener, c);
-	dispatch_until(c, &c->sync_done, o);
+	pending_drop(&c->sync);
+	pending_add(&c->sync, wl_display_sync(c->g.display));
+	dispatch_until(c, &c->sync.done, o);
 }
 
 /* Remember @p proxy for conn_close(); NULL when out of memory (the
@@ -482,11 +487,8 @@ attach_with_frame(struct conn *c, struct wl_buffer *buffer, int32_t width,
 {
 	wl_surface_attach(c->window.surface, buffer, 0, 0);
 	wl_surface_damage(c->window.surface, 0, 0, width, height);
-	if (c->frame_cb)
-		wl_callback_destroy(c->frame_cb);
-	c->frame_cb = wl_surface_frame(c->window.surface);
-	wl_callback_add_listener(c->frame_cb, &frame_listener, c);
-	c->frame_done = false;
+	pending_drop(&c->frame);
+	pending_add(&c->frame, wl_surface_frame(c->window.surface));
 }
 
 /* Attach @p buffer (NULL: the base buffer) to the toplevel, commit, and
@@ -497,7 +499,7 @@ commit_and_wait(struct conn *c, struct wl_buffer *buffer, int32_t width,
 {
 	attach_with_frame(c, buffer ? buffer : c->base_buffer, width, height);
 	wl_surface_commit(c->window.surface);
-	dispatch_until(c, &c->frame_done, o);
+	dispatch_until(c, &c->frame.done, o);
 	if (o->kind == OBSERVED_OK)
 		roundtrip(c, o);
 }
@@ -514,10 +516,8 @@ conn_close(struct conn *c)
 			wl_proxy_destroy(c->proxies[i]);
 	}
 	free(c->proxies);
-	if (c->frame_cb)
-		wl_callback_destroy(c->frame_cb);
-	if (c->sync_cb)
-		wl_callback_destroy(c->sync_cb);
+	pending_drop(&c->frame);
+	pending_drop(&c->sync);
 	if (c->base_buffer)
 		wl_buffer_destroy(c->base_buffer);
 	if (c->base_pool)
@@ -1336,7 +1336,7 @@ attack_destroy_mid_frame(struct fuzz *f, struct conn *c)
 	destroy_tracked(c, pb.buffer, destroy_buffer);
 	if (next_random(f) & 1)
 		wl_surface_commit(c->window.surface);
-	dispatch_until(c, &c->frame_done, &o);
+	dispatch_until(c, &c->frame.done, &o);
 	expect_ok_observed(f, &o, "frame after destroying its buffer");
 	if (!f->failed)
 		expect_ok(f, c, NULL, TOPLEVEL_SIZE, TOPLEVEL_SIZE,
