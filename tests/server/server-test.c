@@ -142,6 +142,22 @@ client_commit(struct test_client *c, struct wl_surface *surface,
 }
 
 void
+client_commit_fd(struct test_client *c, struct wl_surface *surface, int fd,
+		 int32_t size, int32_t offset, int32_t width, int32_t height,
+		 int32_t stride, uint32_t format)
+{
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
+	struct wl_buffer *buffer;
+
+	close(fd);
+	buffer = wl_shm_pool_create_buffer(pool, offset, width, height, stride,
+					   format);
+	client_commit(c, surface, buffer);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+}
+
+void
 client_expect_error(struct test_client *c, const void *iface, int code)
 {
 	const struct wl_interface *got = NULL;

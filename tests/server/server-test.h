@@ -68,6 +68,15 @@ void
 client_commit(struct test_client *c, struct wl_surface *surface,
 	      struct wl_buffer *buffer);
 
+/*
+ * Make a pool of @p size bytes from @p fd (closed here) and one buffer in
+ * it, client_commit() that buffer, then destroy buffer and pool.
+ */
+void
+client_commit_fd(struct test_client *c, struct wl_surface *surface, int fd,
+		 int32_t size, int32_t offset, int32_t width, int32_t height,
+		 int32_t stride, uint32_t format);
+
 /* Expect protocol error @p code on an object of @p iface. */
 void
 client_expect_error(struct test_client *c, const void *iface, int code);

@@ -254,8 +254,6 @@ client_every_format(void *data)
 		int32_t stride = pix_stride(info), size = 4096;
 		uint32_t bpp = info->bytes_per_pixel;
 		int fd = make_sealed_memfd((uint64_t)size);
-		struct wl_shm_pool *pool;
-		struct wl_buffer *buffer;
 		uint8_t *map;
 
 		check(info && info->pixman_format);
@@ -277,13 +275,8 @@ client_every_format(void *data)
 		}
 		munmap(map, (size_t)size);
 
-		pool = wl_shm_create_pool(c->shm, fd, size);
-		close(fd);
-		buffer = wl_shm_pool_create_buffer(
-			pool, PIX_OFFSET, PIX_W, PIX_H, stride, c->formats[i]);
-		client_commit(c, surface, buffer);
-		wl_buffer_destroy(buffer);
-		wl_shm_pool_destroy(pool);
+		client_commit_fd(c, surface, fd, size, PIX_OFFSET, PIX_W, PIX_H,
+				 stride, c->formats[i]);
 	}
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
@@ -353,19 +346,12 @@ client_extra_format(void *data)
 	struct wl_surface *surface =
 		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(4096);
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
 
 	check(test_client_has_format(c, SHM_FOURCC('R', '8', ' ', ' ')));
 	check(!test_client_has_format(c, SHM_FOURCC('R', 'A', '1', '2')));
 	fill_pattern(fd, 0, 4096, 11);
-	pool = wl_shm_create_pool(c->shm, fd, 4096);
-	close(fd);
-	buffer = wl_shm_pool_create_buffer(pool, 10, 5, 7, 5,
-					   SHM_FOURCC('R', '8', ' ', ' '));
-	client_commit(c, surface, buffer);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
+	client_commit_fd(c, surface, fd, 4096, 10, 5, 7, 5,
+			 SHM_FOURCC('R', '8', ' ', ' '));
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }
@@ -572,17 +558,10 @@ client_one_buffer(void *data)
 	struct wl_surface *surface =
 		wl_compositor_create_surface(c->compositor);
 	int fd = make_sealed_memfd(ST_POOL);
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
 
 	fill_pattern(fd, 0, ST_POOL, 12);
-	pool = wl_shm_create_pool(c->shm, fd, ST_POOL);
-	close(fd);
-	buffer = wl_shm_pool_create_buffer(pool, 0, ST_W, ST_H, ST_W * 4,
-					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
+	client_commit_fd(c, surface, fd, ST_POOL, 0, ST_W, ST_H, ST_W * 4,
+			 WL_SHM_FORMAT_ARGB8888);
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }

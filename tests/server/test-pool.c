@@ -387,8 +387,6 @@ client_accept(void *data)
 	struct accept_case *ac = data;
 	struct test_client *c = test_client_connect();
 	struct wl_surface *surface;
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
 	int fd;
 
 	fd = test_client_make_memfd(ac->file_size, 0);
@@ -401,13 +399,8 @@ client_accept(void *data)
 
 	check(c->compositor);
 	surface = wl_compositor_create_surface(c->compositor);
-	pool = wl_shm_create_pool(c->shm, fd, ac->pool_size);
-	close(fd);
-	buffer = wl_shm_pool_create_buffer(pool, BUF_OFFSET, BUF_W, BUF_H,
-					   BUF_STRIDE, WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
+	client_commit_fd(c, surface, fd, ac->pool_size, BUF_OFFSET, BUF_W,
+			 BUF_H, BUF_STRIDE, WL_SHM_FORMAT_ARGB8888);
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }
@@ -521,17 +514,10 @@ client_foot(void *data)
 		wl_compositor_create_surface(c->compositor);
 	int fd = test_client_make_memfd(FOOT_POOL, F_SEAL_SHRINK | F_SEAL_GROW |
 							   F_SEAL_SEAL);
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
 
 	fill_pattern(fd, FOOT_OFFSET, 16 * KiB, 7);
-	pool = wl_shm_create_pool(c->shm, fd, FOOT_POOL);
-	close(fd);
-	buffer = wl_shm_pool_create_buffer(pool, FOOT_OFFSET, 64, 64, 256,
-					   WL_SHM_FORMAT_XRGB8888);
-	client_commit(c, surface, buffer);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
+	client_commit_fd(c, surface, fd, FOOT_POOL, FOOT_OFFSET, 64, 64, 256,
+			 WL_SHM_FORMAT_XRGB8888);
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }

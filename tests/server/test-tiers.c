@@ -362,6 +362,15 @@ client_truncate(void *data)
 	test_client_destroy(c);
 }
 
+/* @p pixels hold pattern 20 from @p pos for @p left bytes, zeros after. */
+static void
+check_pattern_then_zeros(const uint8_t *pixels, uint64_t pos, uint64_t left)
+{
+	check_pattern(pixels, pos, left, 20);
+	for (uint64_t i = left; i < BYTES; i++)
+		check_msg(pixels[i] == 0, "byte %ju not zero", (uintmax_t)i);
+}
+
 static void
 check_truncate_commit(struct wl_resource *surface, struct wl_resource *resource,
 		      void *data)
@@ -381,10 +390,7 @@ check_truncate_commit(struct wl_resource *surface, struct wl_resource *resource,
 		check(pixels == tc->first);
 		if (tc->truncate_to > OFFSET)
 			left = (uint64_t)(tc->truncate_to - OFFSET);
-		check_pattern(pixels, OFFSET, left, 20);
-		for (uint64_t i = left; i < BYTES; i++)
-			check_msg(pixels[i] == 0, "byte %ju not zero",
-				  (uintmax_t)i);
+		check_pattern_then_zeros(pixels, OFFSET, left);
 	}
 	sealshm_buffer_end_access(buffer, false);
 	tc->commits++;
@@ -507,10 +513,7 @@ check_beyond_commit(struct wl_resource *surface, struct wl_resource *resource,
 			left = (uint64_t)(file - bc->offset);
 		if (left > BYTES)
 			left = BYTES;
-		check_pattern(pixels, (uint64_t)bc->offset, left, 20);
-		for (uint64_t i = left; i < BYTES; i++)
-			check_msg(pixels[i] == 0, "byte %ju not zero",
-				  (uintmax_t)i);
+		check_pattern_then_zeros(pixels, (uint64_t)bc->offset, left);
 	}
 	sealshm_buffer_end_access(buffer, false);
 	bc->commits++;
