@@ -122,6 +122,22 @@ pixels_of(struct sealshm_client_buffer *buffer, int32_t *stride)
 	return sealshm_client_buffer_get_data(buffer);
 }
 
+/* An opaque XRGB8888 buffer of one colour. */
+static struct sealshm_client_buffer *
+solid_buffer(struct ref *r, int32_t width, int32_t height, uint32_t colour)
+{
+	struct sealshm_client_buffer *buffer;
+	int32_t stride, x, y;
+	uint32_t *p;
+
+	buffer = make_buffer(r, width, height, WL_SHM_FORMAT_XRGB8888);
+	p = pixels_of(buffer, &stride);
+	for (y = 0; y < height; y++)
+		for (x = 0; x < width; x++)
+			p[y * stride + x] = colour;
+	return buffer;
+}
+
 static void
 fill_pattern(struct sealshm_client_buffer *buffer)
 {
@@ -164,11 +180,7 @@ run_scene(struct ref *r)
 					      r->window.surface);
 	wl_subsurface_set_position(sub, -12, -12);
 	wl_subsurface_place_below(sub, r->window.surface);
-	below_buffer = make_buffer(r, 40, 40, WL_SHM_FORMAT_XRGB8888);
-	p = pixels_of(below_buffer, &stride);
-	for (y = 0; y < 40; y++)
-		for (x = 0; x < 40; x++)
-			p[y * stride + x] = 0xff20c040;
+	below_buffer = solid_buffer(r, 40, 40, 0xff20c040);
 	show(below, below_buffer);
 	wl_surface_commit(below);
 
@@ -304,8 +316,6 @@ run_popup(struct ref *r)
 	struct xdg_positioner *positioner;
 	struct wl_surface *popup_surface;
 	struct xdg_popup *popup;
-	int32_t stride, x, y;
-	uint32_t *p;
 
 	main_buffer = make_buffer(r, WIDTH, HEIGHT, WL_SHM_FORMAT_XRGB8888);
 	fill_pattern(main_buffer);
@@ -335,11 +345,7 @@ run_popup(struct ref *r)
 			fail("waiting for the popup's configure");
 	}
 
-	popup_buffer = make_buffer(r, 40, 30, WL_SHM_FORMAT_XRGB8888);
-	p = pixels_of(popup_buffer, &stride);
-	for (y = 0; y < 30; y++)
-		for (x = 0; x < 40; x++)
-			p[y * stride + x] = 0xffd04080;
+	popup_buffer = solid_buffer(r, 40, 30, 0xffd04080);
 	show(popup_surface, popup_buffer);
 	commit_and_wait(r, popup_surface);
 }
