@@ -25,7 +25,7 @@ struct demo_globals {
 	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base; /* answers pings by itself */
-	uint32_t compositor_version; /* the least wl_compositor bound */
+	uint32_t compositor_version; /* wl_compositor's, when bound */
 };
 
 /**
@@ -35,17 +35,20 @@ struct demo_globals {
  * version.  -1 with errno when connecting failed.  For a caller that
  * roundtrips its own way; the others use demo_globals_connect().
  */
-int demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
+int
+demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
 
 /**
  * demo_globals_start() and a roundtrip.  -1 with errno when connecting
  * (then g->display is NULL) or the roundtrip failed; the caller checks for
  * the globals it needs and calls demo_globals_finish() in every case.
  */
-int demo_globals_connect(struct demo_globals *g, uint32_t compositor_version);
+int
+demo_globals_connect(struct demo_globals *g, uint32_t compositor_version);
 
 /** Destroy what demo_globals_connect() made and disconnect. */
-void demo_globals_finish(struct demo_globals *g);
+void
+demo_globals_finish(struct demo_globals *g);
 
 struct demo_toplevel_listener {
 	/* the first configure, after it was acked */
@@ -70,13 +73,14 @@ struct demo_toplevel {
  * committed: the caller sets any more initial state and commits.
  * @p listener may be NULL.
  */
-void demo_toplevel_init(struct demo_toplevel *t, struct demo_globals *g,
-			const char *title, const char *app_id,
-			const struct demo_toplevel_listener *listener,
-			void *data);
+void
+demo_toplevel_init(struct demo_toplevel *t, struct demo_globals *g,
+		   const char *title, const char *app_id,
+		   const struct demo_toplevel_listener *listener, void *data);
 
 /** Destroy what demo_toplevel_init() made; a zeroed @p t is fine. */
-void demo_toplevel_finish(struct demo_toplevel *t);
+void
+demo_toplevel_finish(struct demo_toplevel *t);
 
 enum demo_dispatch_result {
 	DEMO_DISPATCH_AGAIN,	   /* events dispatched, or a signal came */
@@ -90,7 +94,7 @@ enum demo_dispatch_result {
  * and dispatch what came.  Unlike wl_display_dispatch(), a signal that
  * interrupts the wait returns control to the caller.
  */
-enum demo_dispatch_result demo_dispatch_once(struct wl_display *display,
-					     int fd);
+enum demo_dispatch_result
+demo_dispatch_once(struct wl_display *display, int fd);
 
 #endif
