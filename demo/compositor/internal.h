@@ -263,8 +263,11 @@ struct comp_xdg_surface {
 
 	/* toplevel */
 	bool maximized, fullscreen;
-	/* placed by comp_server_position_surface(), not cascaded */
+	/* placed by comp_server_position_surface(), not by the shell */
 	bool positioned;
+	/* the largest window geometry size since the toplevel mapped,
+	 * kept clear when placing new toplevels */
+	int32_t claim_width, claim_height;
 
 	/* popup */
 	bool grabbed;

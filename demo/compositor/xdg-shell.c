@@ -3,9 +3,10 @@
  * Copyright © 2026 the sealshm authors
  *
  * xdg_wm_base, xdg_positioner, xdg_surface, xdg_toplevel and xdg_popup:
- * configure and ack, window geometry, toplevels cascaded on the output,
- * popups placed by their positioner without constraint adjustment (the
- * output has no edges that a demo popup could cross in practice).
+ * configure and ack, window geometry, toplevels placed where they
+ * overlap no other (cascaded when nothing is free), popups placed by their
+ * positioner without constraint adjustment (the output has no edges that
+ * a demo popup could cross in practice).
  */
 
 #include <stdio.h>
@@ -23,6 +24,15 @@
 #define PING_INTERVAL_MS 5000
 #define CASCADE_STEP 40
 #define CASCADE_SLOTS 8
+/* Free-space placement: distance from the output's edges, grid step and
+ * the gap kept between windows.  The margin equals the first cascade
+ * step, so a lone window sits where the cascade would put it. */
+#define PLACE_MARGIN CASCADE_STEP
+#define PLACE_GRID 20
+#define PLACE_GAP 20
+/* Beyond this many mapped toplevels the search (quadratic in them) is
+ * skipped: a client mapping thousands must not stall the server. */
+#define PLACE_MAX_TOPLEVELS 32
 
 struct xdg_positioner {
 	struct comp_server *server;
@@ -423,19 +433,132 @@ xdg_unmap(struct comp_xdg_surface *xdg)
 	}
 }
 
+/* The box of the window geometry in surface coordinates. */
+static struct comp_xdg_box
+window_geometry(struct comp_xdg_surface *xdg)
+{
+	struct comp_xdg_box box = { 0, 0, 0, 0 };
+
+	if (xdg->has_geometry)
+		return xdg->geometry;
+	if (xdg->surface) {
+		box.width = xdg->surface->width;
+		box.height = xdg->surface->height;
+	}
+	return box;
+}
+
+/*
+ * A toplevel keeps the largest size it had since it mapped, so that one
+ * that shrinks and grows back (as the demo client does) is not covered
+ * by windows placed in the meantime.  Maximized and fullscreen sizes are
+ * the output's, not the window's: they do not count.
+ */
+static void
+claim_size(struct comp_xdg_surface *xdg)
+{
+	struct comp_xdg_box geometry = window_geometry(xdg);
+
+	if (xdg->maximized || xdg->fullscreen)
+		return;
+	if (geometry.width > xdg->claim_width)
+		xdg->claim_width = geometry.width;
+	if (geometry.height > xdg->claim_height)
+		xdg->claim_height = geometry.height;
+}
+
+/* The output area a mapped toplevel covers or has covered. */
+static struct comp_xdg_box
+claimed_box(struct comp_xdg_surface *xdg)
+{
+	struct comp_xdg_box geometry = window_geometry(xdg);
+	struct comp_xdg_box box = { xdg->x, xdg->y, geometry.width,
+				    geometry.height };
+
+	if (box.width < xdg->claim_width)
+		box.width = xdg->claim_width;
+	if (box.height < xdg->claim_height)
+		box.height = xdg->claim_height;
+	return box;
+}
+
+/* Whether a mapped toplevel's claim comes within PLACE_GAP of @p box;
+ * the first such claim goes to @p claim. */
+static bool
+find_claim(struct comp_server *server, const struct comp_xdg_box *box,
+	   struct comp_xdg_box *claim)
+{
+	struct comp_xdg_surface *other;
+	struct comp_xdg_box c;
+
+	wl_list_for_each (other, &server->toplevels, stack_link) {
+		c = claimed_box(other);
+		if (box->x < c.x + c.width + PLACE_GAP &&
+		    c.x < box->x + box->width + PLACE_GAP &&
+		    box->y < c.y + c.height + PLACE_GAP &&
+		    c.y < box->y + box->height + PLACE_GAP) {
+			*claim = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The first grid position, rows top to bottom and each row left to
+ * right, where a window of @p width x @p height stays PLACE_MARGIN inside
+ * the output and PLACE_GAP away from every mapped toplevel.
+ */
+static bool
+find_free_spot(struct comp_server *server, int32_t width, int32_t height,
+	       int32_t *x, int32_t *y)
+{
+	int32_t right = server->options.width - PLACE_MARGIN;
+	int32_t bottom = server->options.height - PLACE_MARGIN;
+	struct comp_xdg_box box = { 0, 0, width, height }, claim;
+	int32_t edge;
+
+	if (wl_list_length(&server->toplevels) >= PLACE_MAX_TOPLEVELS)
+		return false;
+	for (box.y = PLACE_MARGIN; box.y + height <= bottom;
+	     box.y += PLACE_GRID) {
+		box.x = PLACE_MARGIN;
+		while (box.x + width <= right) {
+			if (!find_claim(server, &box, &claim)) {
+				*x = box.x;
+				*y = box.y;
+				return true;
+			}
+			/* Every grid position left of the claim's far side
+			 * overlaps it too: go past it at once. */
+			edge = claim.x + claim.width + PLACE_GAP - PLACE_MARGIN;
+			box.x = PLACE_MARGIN + (edge + PLACE_GRID - 1) /
+						       PLACE_GRID * PLACE_GRID;
+		}
+	}
+	return false;
+}
+
 static void
 map_toplevel(struct comp_xdg_surface *xdg)
 {
 	struct comp_server *server = xdg->server;
-	unsigned int slot = server->cascade++ % CASCADE_SLOTS;
+	struct comp_xdg_box geometry = window_geometry(xdg);
+	unsigned int slot;
 
 	if (xdg->maximized || xdg->fullscreen) {
 		xdg->x = 0;
 		xdg->y = 0;
-	} else if (!xdg->positioned) {
+	} else if (!xdg->positioned &&
+		   !find_free_spot(server, geometry.width, geometry.height,
+				   &xdg->x, &xdg->y)) {
+		slot = server->cascade++ % CASCADE_SLOTS;
 		xdg->x = CASCADE_STEP * (int32_t)(slot + 1);
 		xdg->y = CASCADE_STEP * (int32_t)(slot + 1);
 	}
+	xdg->claim_width = 0;
+	xdg->claim_height = 0;
+	claim_size(xdg);
 	wl_list_insert(server->toplevels.prev, &xdg->stack_link);
 }
 
@@ -494,8 +617,12 @@ xdg_commit(struct comp_surface *surface)
 			xdg_unmap(xdg);
 		return;
 	}
-	if (xdg->mapped)
+	if (xdg->mapped) {
+		/* Resizing never moves a window: only the claim grows. */
+		if (xdg->role == COMP_XDG_TOPLEVEL)
+			claim_size(xdg);
 		return;
+	}
 	if (xdg->role == COMP_XDG_TOPLEVEL) {
 		map_toplevel(xdg);
 		/* A new window is activated, as on a desktop; the
@@ -515,21 +642,6 @@ static const struct comp_surface_role xdg_surface_role = {
 	.precommit = xdg_precommit,
 	.commit = xdg_commit,
 };
-
-/* The box of the window geometry in surface coordinates. */
-static struct comp_xdg_box
-window_geometry(struct comp_xdg_surface *xdg)
-{
-	struct comp_xdg_box box = { 0, 0, 0, 0 };
-
-	if (xdg->has_geometry)
-		return xdg->geometry;
-	if (xdg->surface) {
-		box.width = xdg->surface->width;
-		box.height = xdg->surface->height;
-	}
-	return box;
-}
 
 bool
 comp_xdg_surface_get_origin(struct comp_xdg_surface *xdg, int32_t *x,

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -661,6 +662,107 @@ TEST(popup_placed_by_its_positioner)
 				  p[1], p[2]);
 		}
 	}
+	free(image.rgb);
+	check(unlink(shot) == 0);
+	leave_runtime_dir(dir);
+}
+
+/* Where the pixels of one colour are in an image: their bounding box
+ * (x, y inclusive; x2, y2 exclusive) and how many there are. */
+struct colour_area {
+	uint32_t x, y, x2, y2;
+	uint64_t count;
+};
+
+static void
+find_colour(const struct image *image, uint32_t rgb, struct colour_area *area)
+{
+	uint32_t x, y;
+
+	*area = (struct colour_area){ UINT32_MAX, UINT32_MAX, 0, 0, 0 };
+	for (y = 0; y < image->height; y++) {
+		for (x = 0; x < image->width; x++) {
+			const uint8_t *p =
+				image->rgb + ((size_t)y * image->width + x) * 3;
+
+			if (p[0] != (uint8_t)(rgb >> 16) ||
+			    p[1] != (uint8_t)(rgb >> 8) || p[2] != (uint8_t)rgb)
+				continue;
+			area->count++;
+			area->x = x < area->x ? x : area->x;
+			area->y = y < area->y ? y : area->y;
+			area->x2 = x + 1 > area->x2 ? x + 1 : area->x2;
+			area->y2 = y + 1 > area->y2 ? y + 1 : area->y2;
+		}
+	}
+	check_msg(area->count > 0, "no pixel of colour %06x", rgb);
+}
+
+static bool
+box_is(const struct colour_area *area, uint32_t width, uint32_t height)
+{
+	return area->x2 - area->x == width && area->y2 - area->y == height;
+}
+
+/* The pixels two boxes share. */
+static uint64_t
+overlap(const struct colour_area *a, const struct colour_area *b)
+{
+	uint32_t x = a->x > b->x ? a->x : b->x;
+	uint32_t y = a->y > b->y ? a->y : b->y;
+	uint32_t x2 = a->x2 < b->x2 ? a->x2 : b->x2;
+	uint32_t y2 = a->y2 < b->y2 ? a->y2 : b->y2;
+
+	return x < x2 && y < y2 ? (uint64_t)(x2 - x) * (y2 - y) : 0;
+}
+
+/*
+ * ref-client place: A (200x150) maps first, B (160x120) next; A shrinks to
+ * 100x80 before C (240x180) maps, then grows to 300x200.  New windows go
+ * where they overlap no other, clear even of the size A had before it
+ * shrank; A never moves while it resizes, so at the end it reaches under
+ * parts of B and C, which are stacked above it.
+ */
+TEST(toplevels_placed_apart_and_resizing_keeps_origin)
+{
+	const char *argv[] = { env_path("SEALSHM_REF_CLIENT"), "--signal-pid",
+			       "@PID@", "place", NULL };
+	const struct colour_area a_mapped = { 40, 40, 240, 190, 0 };
+	struct colour_area a, b, c;
+	char dir[64], shot[128];
+	struct image image;
+
+	enter_runtime_dir(dir, sizeof(dir));
+	make_path(shot, sizeof(shot), dir, "place.png");
+	check(run_with_ref_client("640x480", shot, NULL, argv) == 0);
+	read_png(shot, &image);
+	find_colour(&image, 0xe04040, &a);
+	find_colour(&image, 0x40e040, &b);
+	find_colour(&image, 0x4040e0, &c);
+
+	/* Nothing covers B or C: each is whole and on the output. */
+	check_msg(box_is(&b, 160, 120) && b.count == 160 * 120,
+		  "B at (%u, %u)-(%u, %u), %" PRIu64 " pixels", b.x, b.y, b.x2,
+		  b.y2, b.count);
+	check_msg(box_is(&c, 240, 180) && c.count == 240 * 180,
+		  "C at (%u, %u)-(%u, %u), %" PRIu64 " pixels", c.x, c.y, c.x2,
+		  c.y2, c.count);
+	/* A is where the first window always went, the cascade's first
+	 * position (so the reference images hold), and stayed there
+	 * through shrinking and growing. */
+	check_msg(a.x == 40 && a.y == 40 && box_is(&a, 300, 200),
+		  "A at (%u, %u)-(%u, %u) instead of (40, 40)-(340, 240)", a.x,
+		  a.y, a.x2, a.y2);
+	check_msg(a.count == 300 * 200 - overlap(&a, &b) - overlap(&a, &c),
+		  "A shows %" PRIu64 " pixels", a.count);
+	/* No two windows were placed over each other, nor over the size
+	 * A had reached when it shrank. */
+	check(overlap(&b, &c) == 0);
+	check_msg(overlap(&b, &a_mapped) == 0 && overlap(&c, &a_mapped) == 0,
+		  "B at (%u, %u), C at (%u, %u) overlap A's 200x150", b.x, b.y,
+		  c.x, c.y);
+	/* The free space is searched row by row: B fits beside A. */
+	check_msg(b.y == a.y && b.x >= a_mapped.x2, "B at (%u, %u)", b.x, b.y);
 	free(image.rgb);
 	check(unlink(shot) == 0);
 	leave_runtime_dir(dir);

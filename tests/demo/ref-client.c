@@ -22,6 +22,11 @@
  *       positioner puts it at (122, 103) from the window's origin:
  *       anchor rect (100, 80, 20, 20), anchor and gravity bottom-right,
  *       offset (2, 3)
+ *   ref-client [--signal-pid PID] place
+ *       three toplevels, each one colour, left to the compositor to
+ *       place: A 200x150 (0xe04040), B 160x120 (0x40e040), then A
+ *       shrinks to 100x80, C 240x180 (0x4040e0) maps, and A grows to
+ *       300x200
  */
 
 #include <errno.h>
@@ -350,6 +355,42 @@ run_popup(struct ref *r)
 	commit_and_wait(r, popup_surface);
 }
 
+/* Map @p t, initialised by the caller, showing @p buffer. */
+static void
+map_window(struct ref *r, struct demo_toplevel *t,
+	   struct sealshm_client_buffer *buffer)
+{
+	wl_surface_commit(t->surface);
+	while (!t->configured) {
+		if (wl_display_dispatch(r->g.display) < 0)
+			fail("waiting for configure");
+	}
+	show(t->surface, buffer);
+	commit_and_wait(r, t->surface);
+}
+
+static void
+run_place(struct ref *r)
+{
+	struct demo_toplevel b = { 0 }, c = { 0 };
+	struct wl_surface *a = r->window.surface;
+
+	show(a, solid_buffer(r, 200, 150, 0xffe04040));
+	commit_and_wait(r, a);
+
+	demo_toplevel_init(&b, &r->g, "ref-client B", NULL, NULL, NULL);
+	map_window(r, &b, solid_buffer(r, 160, 120, 0xff40e040));
+
+	show(a, solid_buffer(r, 100, 80, 0xffe04040));
+	commit_and_wait(r, a);
+
+	demo_toplevel_init(&c, &r->g, "ref-client C", NULL, NULL, NULL);
+	map_window(r, &c, solid_buffer(r, 240, 180, 0xff4040e0));
+
+	show(a, solid_buffer(r, 300, 200, 0xffe04040));
+	commit_and_wait(r, a);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -363,7 +404,7 @@ main(int argc, char *argv[])
 	}
 	if (arg >= argc) {
 		fprintf(stderr, "usage: ref-client [--signal-pid PID] "
-				"scene|damage N|immutable N|popup\n");
+				"scene|damage N|immutable N|popup|place\n");
 		return 2;
 	}
 	setup(&r);
@@ -375,6 +416,8 @@ main(int argc, char *argv[])
 		run_immutable(&r, atoi(argv[arg + 1]));
 	else if (strcmp(argv[arg], "popup") == 0)
 		run_popup(&r);
+	else if (strcmp(argv[arg], "place") == 0)
+		run_place(&r);
 	else
 		return 2;
 
