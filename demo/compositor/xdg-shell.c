@@ -452,14 +452,16 @@ window_geometry(struct comp_xdg_surface *xdg)
  * A toplevel keeps the largest size it had since it mapped, so that one
  * that shrinks and grows back (as the demo client does) is not covered
  * by windows placed in the meantime.  Maximized and fullscreen sizes are
- * the output's, not the window's: they do not count.
+ * the output's, not the window's: they do not count, nor do sizes
+ * committed before the client acked every configure (after unmaximize,
+ * it may still commit a maximized buffer or two).
  */
 static void
 claim_size(struct comp_xdg_surface *xdg)
 {
 	struct comp_xdg_box geometry = window_geometry(xdg);
 
-	if (xdg->maximized || xdg->fullscreen)
+	if (xdg->maximized || xdg->fullscreen || xdg->serials_len > 0)
 		return;
 	if (geometry.width > xdg->claim_width)
 		xdg->claim_width = geometry.width;

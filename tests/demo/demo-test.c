@@ -768,6 +768,38 @@ TEST(toplevels_placed_apart_and_resizing_keeps_origin)
 	leave_runtime_dir(dir);
 }
 
+/*
+ * ref-client unmaximize: A, once maximized, commits an output-sized buffer
+ * once more after it was unmaximized but before it acked that configure;
+ * its own size (160x120) is what it keeps clear, so B goes beside it.
+ */
+TEST(unmaximized_window_claims_its_own_size)
+{
+	const char *argv[] = { env_path("SEALSHM_REF_CLIENT"), "--signal-pid",
+			       "@PID@", "unmaximize", NULL };
+	struct colour_area a, b;
+	char dir[64], shot[128];
+	struct image image;
+
+	enter_runtime_dir(dir, sizeof(dir));
+	make_path(shot, sizeof(shot), dir, "unmaximize.png");
+	check(run_with_ref_client("640x480", shot, NULL, argv) == 0);
+	read_png(shot, &image);
+	find_colour(&image, 0xe04040, &a);
+	find_colour(&image, 0x40e040, &b);
+	check_msg(a.x == 40 && a.y == 40 && box_is(&a, 160, 120) &&
+			  a.count == 160 * 120,
+		  "A at (%u, %u)-(%u, %u), %" PRIu64 " pixels", a.x, a.y, a.x2,
+		  a.y2, a.count);
+	check_msg(box_is(&b, 160, 120) && b.count == 160 * 120 &&
+			  overlap(&a, &b) == 0 && b.y == a.y,
+		  "B at (%u, %u)-(%u, %u), %" PRIu64 " pixels", b.x, b.y, b.x2,
+		  b.y2, b.count);
+	free(image.rgb);
+	check(unlink(shot) == 0);
+	leave_runtime_dir(dir);
+}
+
 static bool
 find_in_path(const char *name, char *path, size_t size)
 {

@@ -27,6 +27,10 @@
  *       place: A 200x150 (0xe04040), B 160x120 (0x40e040), then A
  *       shrinks to 100x80, C 240x180 (0x4040e0) maps, and A grows to
  *       300x200
+ *   ref-client [--signal-pid PID] unmaximize
+ *       A (0xe04040) maps at 160x120, is maximized and commits 640x480,
+ *       is unmaximized and commits 640x480 once more before it acks,
+ *       then 160x120; then B (0x40e040, 160x120) maps
  */
 
 #include <errno.h>
@@ -391,6 +395,36 @@ run_place(struct ref *r)
 	commit_and_wait(r, a);
 }
 
+static void
+run_unmaximize(struct ref *r)
+{
+	struct sealshm_client_buffer *small, *large;
+	struct demo_toplevel b = { 0 };
+	struct wl_surface *a = r->window.surface;
+
+	small = solid_buffer(r, 160, 120, 0xffe04040);
+	large = solid_buffer(r, 640, 480, 0xffe04040);
+	show(a, small);
+	commit_and_wait(r, a);
+
+	xdg_toplevel_set_maximized(r->window.toplevel);
+	if (wl_display_roundtrip(r->g.display) < 0)
+		fail("waiting for the maximized configure");
+	show(a, large);
+	commit_and_wait(r, a);
+
+	/* The commit races the configure that unmaximizes, as it does
+	 * in a client that draws continuously. */
+	xdg_toplevel_unset_maximized(r->window.toplevel);
+	show(a, large);
+	commit_and_wait(r, a);
+	show(a, small);
+	commit_and_wait(r, a);
+
+	demo_toplevel_init(&b, &r->g, "ref-client B", NULL, NULL, NULL);
+	map_window(r, &b, solid_buffer(r, 160, 120, 0xff40e040));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -404,7 +438,8 @@ main(int argc, char *argv[])
 	}
 	if (arg >= argc) {
 		fprintf(stderr, "usage: ref-client [--signal-pid PID] "
-				"scene|damage N|immutable N|popup|place\n");
+				"scene|damage N|immutable N|popup|place|"
+				"unmaximize\n");
 		return 2;
 	}
 	setup(&r);
@@ -418,6 +453,8 @@ main(int argc, char *argv[])
 		run_popup(&r);
 	else if (strcmp(argv[arg], "place") == 0)
 		run_place(&r);
+	else if (strcmp(argv[arg], "unmaximize") == 0)
+		run_unmaximize(&r);
 	else
 		return 2;
 
