@@ -67,6 +67,10 @@ struct trial {
 	enum client_alloc alloc;
 	/* buffer size; the largest size for CLIENT_RESIZE */
 	int32_t width, height;
+	/* CLIENT_FRAME_LOOP: 0 to draw and damage every row, else a band of
+	 * this many rows that moves each frame; the server then reads (and
+	 * the copy tier copies) only the damaged rows */
+	int32_t damage_rows;
 	/* CLIENT_RESIZE: number of size steps, smallest size */
 	int steps;
 	int32_t min_width, min_height;

@@ -30,6 +30,8 @@ EXPECTED = [
     'resize-memfd-per-size-peak-rss',
     'composition-1920x1080', 'composition-1920x1080-pixman',
     'copy-tier-1920x1080', 'copy-tier-1920x1080-server-cpu',
+    'copy-tier-1920x1080-damage-10pct',
+    'copy-tier-1920x1080-damage-10pct-server-cpu',
     'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
     'resize-revalidate',
 ]

@@ -137,12 +137,13 @@ static const struct wl_callback_listener frame_listener = {
 };
 
 /*
- * Attach, damage, ask for a frame callback, commit, and wait for the frame
- * to be done (and, when @p buffer is ours to track, for its release too).
+ * Attach, damage rows [y, y + rows), ask for a frame callback, commit, and
+ * wait for the frame to be done (and, when @p buffer is ours to track, for
+ * its release too).
  */
 static void
 present(struct conn *conn, struct wl_buffer *wl_buffer, struct buffer *buffer,
-	int32_t width, int32_t height)
+	int32_t width, int32_t y, int32_t rows)
 {
 	struct wl_callback *callback;
 	bool done = false;
@@ -150,7 +151,7 @@ present(struct conn *conn, struct wl_buffer *wl_buffer, struct buffer *buffer,
 	if (buffer)
 		buffer->busy = true;
 	wl_surface_attach(conn->surface, wl_buffer, 0, 0);
-	wl_surface_damage_buffer(conn->surface, 0, 0, width, height);
+	wl_surface_damage_buffer(conn->surface, 0, y, width, rows);
 	callback = wl_surface_frame(conn->surface);
 	wl_callback_add_listener(callback, &frame_listener, &done);
 	wl_surface_commit(conn->surface);
@@ -218,6 +219,7 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	       struct client_result *result)
 {
 	size_t size = (size_t)trial->width * BPP * trial->height;
+	int32_t stride = trial->width * BPP, y = 0, rows = trial->height;
 	struct buffer buffers[2] = { 0 };
 	struct wl_shm_pool *pool;
 	struct buffer *buffer;
@@ -239,18 +241,25 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	close(fd);
 
 	for (frame = 0;; frame++) {
-		if (frame == BENCH_WARMUP_FRAMES)
+		if (frame == BENCH_WARMUP_FRAMES) {
 			start = now_ns();
-		cpu_start = cpu_ns();
+			cpu_start = cpu_ns();
+		}
 		if (frame >= BENCH_WARMUP_FRAMES &&
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
 		buffer = &buffers[frame % 2];
 		while (buffer->busy)
 			dispatch(conn);
-		draw(buffer->data, trial->width * BPP, trial->height, frame);
-		present(conn, buffer->wl_buffer, buffer, trial->width,
-			trial->height);
+		if (trial->damage_rows > 0) {
+			y = (int32_t)(frame %
+				      (trial->height / trial->damage_rows)) *
+			    trial->damage_rows;
+			rows = trial->damage_rows;
+		}
+		draw((unsigned char *)buffer->data + (size_t)y * stride, stride,
+		     rows, frame);
+		present(conn, buffer->wl_buffer, buffer, trial->width, y, rows);
 	}
 	result->elapsed_ns = now_ns() - start;
 	result->cpu_ns = cpu_ns() - cpu_start;
@@ -274,9 +283,10 @@ run_churn(const struct trial *trial, struct conn *conn,
 	fd = create_memfd(ALLOC_SEALED, size);
 	buffer.data = map_fd(fd, size);
 	for (frame = 0;; frame++) {
-		if (frame == BENCH_WARMUP_FRAMES)
+		if (frame == BENCH_WARMUP_FRAMES) {
 			start = now_ns();
-		cpu_start = cpu_ns();
+			cpu_start = cpu_ns();
+		}
 		if (frame >= BENCH_WARMUP_FRAMES &&
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
@@ -287,7 +297,7 @@ run_churn(const struct trial *trial, struct conn *conn,
 				       &buffer);
 		wl_shm_pool_destroy(pool);
 		draw(buffer.data, trial->width * BPP, trial->height, frame);
-		present(conn, buffer.wl_buffer, &buffer, trial->width,
+		present(conn, buffer.wl_buffer, &buffer, trial->width, 0,
 			trial->height);
 		wl_buffer_destroy(buffer.wl_buffer);
 	}
@@ -336,7 +346,7 @@ resize_with_helper(const struct trial *trial, struct conn *conn)
 		     sealshm_client_buffer_get_stride(buffer), height, i);
 		/* The swapchain tracks the release itself. */
 		present(conn, sealshm_client_buffer_get_wl_buffer(buffer), NULL,
-			width, height);
+			width, 0, height);
 	}
 	sealshm_swapchain_destroy(swapchain);
 	roundtrip(conn);
@@ -371,7 +381,7 @@ resize_pool_per_buffer(const struct trial *trial, struct conn *conn)
 				       &buffer);
 		wl_shm_pool_destroy(pool);
 		draw(buffer.data, width * BPP, height, i);
-		present(conn, buffer.wl_buffer, &buffer, width, height);
+		present(conn, buffer.wl_buffer, &buffer, width, 0, height);
 		wl_buffer_destroy(buffer.wl_buffer);
 	}
 	if (fd >= 0) {
@@ -400,7 +410,7 @@ resize_memfd_per_size(const struct trial *trial, struct conn *conn)
 		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
 				       &buffer);
 		draw(buffer.data, width * BPP, height, i);
-		present(conn, buffer.wl_buffer, &buffer, width, height);
+		present(conn, buffer.wl_buffer, &buffer, width, 0, height);
 		wl_buffer_destroy(buffer.wl_buffer);
 		wl_shm_pool_destroy(pool);
 		munmap(buffer.data, size);

@@ -587,57 +587,82 @@ bench_composition(const struct config *cfg)
 		 "%.0f%%", metric_ratio(m) * 100);
 }
 
+/*
+ * The copy tier against the mapped path at 1920x1080, with every row
+ * damaged (the goal's case) and with a band of a tenth of the rows, which
+ * the server reads through sealshm_buffer_begin_access_region().
+ */
 static void
 bench_copy_tier(const struct config *cfg)
 {
+	static const struct {
+		const char *name;
+		int32_t damage_rows;
+	} variants[] = {
+		{ "copy-tier-1920x1080", 0 },
+		{ "copy-tier-1920x1080-damage-10pct", 108 },
+	};
+	struct metric *frame, *cpu, *access, *full = NULL;
 	struct client_result cres;
 	struct server_result sres;
-	struct metric *frame, *cpu, *access;
+	char name[80];
+	size_t v;
 	int t, k;
 
-	frame = metric_add("copy-tier-1920x1080", "ms/frame", false, true,
-			   "sealshm-copy", "sealshm-strict");
-	cpu = metric_add("copy-tier-1920x1080-server-cpu", "ms/frame", false,
-			 true, "sealshm-copy", "sealshm-strict");
-	access = metric_add("copy-tier-1920x1080-server-access", "ms/commit",
-			    false, false, "sealshm-copy", "sealshm-strict");
-	for (t = 0; t < cfg->trials; t++) {
-		for (k = 0; k < 2; k++) {
-			bool copy = (t + k) % 2 == 0;
-			struct trial trial = {
-				.backend = BACKEND_SEALSHM,
-				.policy = copy ? SEALSHM_POLICY_COPY
-					       : SEALSHM_POLICY_STRICT,
-				.mode = SERVER_READ,
-				.kind = CLIENT_FRAME_LOOP,
-				.alloc = copy ? ALLOC_UNSEALED : ALLOC_SEALED,
-				.width = 1920,
-				.height = 1080,
-				.duration = cfg->duration,
-			};
+	for (v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		frame = metric_add(variants[v].name, "ms/frame", false, true,
+				   "sealshm-copy", "sealshm-strict");
+		snprintf(name, sizeof(name), "%s-server-cpu", variants[v].name);
+		cpu = metric_add(name, "ms/frame", false, true, "sealshm-copy",
+				 "sealshm-strict");
+		snprintf(name, sizeof(name), "%s-server-access",
+			 variants[v].name);
+		access = metric_add(name, "ms/commit", false, false,
+				    "sealshm-copy", "sealshm-strict");
+		if (!full)
+			full = frame;
+		for (t = 0; t < cfg->trials; t++) {
+			for (k = 0; k < 2; k++) {
+				bool copy = (t + k) % 2 == 0;
+				struct trial trial = {
+					.backend = BACKEND_SEALSHM,
+					.policy = copy ? SEALSHM_POLICY_COPY
+						       : SEALSHM_POLICY_STRICT,
+					.mode = SERVER_READ,
+					.kind = CLIENT_FRAME_LOOP,
+					.alloc = copy ? ALLOC_UNSEALED
+						      : ALLOC_SEALED,
+					.width = 1920,
+					.height = 1080,
+					.damage_rows = variants[v].damage_rows,
+					.duration = cfg->duration,
+				};
 
-			run_or_die(&trial, &cres, &sres, frame->name);
-			/* Make sure the pools took the path we measure. */
-			if (sres.pools_by_tier[copy ? 2 : 0] == 0) {
-				fprintf(stderr,
-					"bench: the %s trial's pool was not "
-					"accepted on the %s path\n",
-					copy ? "copy" : "strict",
-					copy ? "copy" : "sealed");
-				exit(EXIT_FAILURE);
+				run_or_die(&trial, &cres, &sres, frame->name);
+				/* Make sure the pools took the path we
+				 * measure. */
+				if (sres.pools_by_tier[copy ? 2 : 0] == 0) {
+					fprintf(stderr,
+						"bench: the %s trial's pool "
+						"was not accepted on the %s "
+						"path\n",
+						copy ? "copy" : "strict",
+						copy ? "copy" : "sealed");
+					exit(EXIT_FAILURE);
+				}
+				sample(frame, copy,
+				       seconds(cres.elapsed_ns) * 1e3 /
+					       cres.frames);
+				sample(cpu, copy, sres.cpu_ns / 1e6);
+				sample(access, copy, sres.access_ns / 1e6);
 			}
-			sample(frame, copy,
-			       seconds(cres.elapsed_ns) * 1e3 / cres.frames);
-			sample(cpu, copy, sres.cpu_ns / 1e6);
-			sample(access, copy, sres.access_ns / 1e6);
 		}
+		metric_print(frame);
+		metric_print(cpu);
 	}
-	metric_print(frame);
-	metric_print(cpu);
-	goal_add(metric_median(frame, true) <=
-			 1.5 * metric_median(frame, false),
+	goal_add(metric_median(full, true) <= 1.5 * metric_median(full, false),
 		 "copy tier <= 1.5x mapped per frame", "%.2fx",
-		 metric_median(frame, true) / metric_median(frame, false));
+		 metric_median(full, true) / metric_median(full, false));
 }
 
 static void

@@ -39,9 +39,10 @@ struct server;
 
 struct backend_impl {
 	int (*init)(struct server *server);
-	/* false when the buffer is not one of this backend's */
+	/* false when the buffer is not one of this backend's; @p damage is
+	 * the buffer damage committed with it */
 	bool (*begin)(struct server *server, struct wl_resource *resource,
-		      struct access *access);
+		      const pixman_region32_t *damage, struct access *access);
 	void (*end)(struct server *server, struct access *access);
 	void (*stats)(struct server *server, struct server_result *result);
 	void (*finish)(struct server *server);
@@ -80,6 +81,8 @@ struct surface {
 	struct wl_resource *resource;
 	struct wl_resource *pending_buffer;
 	struct wl_listener pending_buffer_destroy;
+	/* buffer coordinates: the bench never scales or transforms */
+	pixman_region32_t damage;
 	struct wl_list frames; /* wl_resource links of wl_callback */
 };
 
@@ -125,14 +128,20 @@ sealshm_init(struct server *server)
 
 static bool
 sealshm_begin(struct server *server, struct wl_resource *resource,
-	      struct access *access)
+	      const pixman_region32_t *damage, struct access *access)
 {
 	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
 
 	if (!buffer)
 		return false;
 	access->handle = buffer;
-	access->data = sealshm_buffer_begin_access(buffer);
+	/* Only the damage-band trials read a region; the others take the
+	 * plain call a compositor without damage tracking would make. */
+	if (server->trial->damage_rows > 0)
+		access->data =
+			sealshm_buffer_begin_access_region(buffer, damage);
+	else
+		access->data = sealshm_buffer_begin_access(buffer);
 	access->width = sealshm_buffer_get_width(buffer);
 	access->height = sealshm_buffer_get_height(buffer);
 	access->stride = sealshm_buffer_get_stride(buffer);
@@ -186,7 +195,7 @@ libwayland_init(struct server *server)
 
 static bool
 libwayland_begin(struct server *server, struct wl_resource *resource,
-		 struct access *access)
+		 const pixman_region32_t *damage, struct access *access)
 {
 	struct wl_shm_buffer *buffer = wl_shm_buffer_get(resource);
 	const struct format_info *info;
@@ -241,17 +250,19 @@ static const struct backend_impl libwayland_backend = {
 
 /* What the compositor does with a committed buffer. */
 
+/* Every pixel of rows [y1, y2). */
 static uint64_t
-read_pixels(const struct access *access)
+read_pixels(const struct access *access, int32_t y1, int32_t y2)
 {
 	const struct format_info *info = format_lookup(access->format);
 	size_t row = (size_t)access->width * (info ? info->bytes_per_pixel : 4);
-	const unsigned char *p = access->data;
+	const unsigned char *p = (const unsigned char *)access->data +
+				 (size_t)y1 * access->stride;
 	uint64_t sum = 0, word;
 	size_t x;
 	int32_t y;
 
-	for (y = 0; y < access->height; y++, p += access->stride) {
+	for (y = y1; y < y2; y++, p += access->stride) {
 		for (x = 0; x + 8 <= row; x += 8) {
 			memcpy(&word, p + x, sizeof(word));
 			sum += word;
@@ -332,23 +343,31 @@ measure_scale(struct server *server)
 
 static void
 process_buffer(struct server *server, struct wl_resource *surface,
-	       struct wl_resource *buffer)
+	       struct wl_resource *buffer, const pixman_region32_t *damage)
 {
+	const pixman_box32_t *box = pixman_region32_extents(damage);
 	struct access access = { 0 };
+	int32_t y1, y2;
 	uint64_t t0;
 
 	t0 = now_ns();
-	if (!server->impl->begin(server, buffer, &access)) {
+	if (!server->impl->begin(server, buffer, damage, &access)) {
 		wl_client_post_implementation_error(
 			wl_resource_get_client(surface),
 			"the bench compositor reads only wl_shm buffers; "
 			"attach buffers made with wl_shm");
 		return;
 	}
-	if (server->trial->mode == SERVER_COMPOSE)
+	if (server->trial->mode == SERVER_COMPOSE) {
 		compose(server, &access);
-	else
-		pixel_sink += read_pixels(&access);
+	} else if (server->trial->damage_rows > 0) {
+		y1 = box->y1 > 0 ? box->y1 : 0;
+		y2 = box->y2 < access.height ? box->y2 : access.height;
+		if (y1 < y2)
+			pixel_sink += read_pixels(&access, y1, y2);
+	} else {
+		pixel_sink += read_pixels(&access, 0, access.height);
+	}
 	server->impl->end(server, &access);
 	samples_add(server, &server->access_ns, (double)(now_ns() - t0));
 	wl_buffer_send_release(buffer);
@@ -399,6 +418,10 @@ static void
 surface_damage(struct wl_client *client, struct wl_resource *resource,
 	       int32_t x, int32_t y, int32_t width, int32_t height)
 {
+	struct surface *surface = wl_resource_get_user_data(resource);
+
+	pixman_region32_union_rect(&surface->damage, &surface->damage, x, y,
+				   width, height);
 }
 
 static void
@@ -438,7 +461,8 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 	uint32_t msec = (uint32_t)(now_ns() / 1000000);
 
 	if (surface->pending_buffer) {
-		process_buffer(server, resource, surface->pending_buffer);
+		process_buffer(server, resource, surface->pending_buffer,
+			       &surface->damage);
 		surface_clear_pending(surface);
 		server->commits++;
 		if (server->commits == server->scale_target)
@@ -448,6 +472,7 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 		else if (server->commits > BENCH_WARMUP_FRAMES)
 			server->cpu_last = cpu_ns();
 	}
+	pixman_region32_clear(&surface->damage);
 	wl_resource_for_each_safe (callback, tmp, &surface->frames) {
 		wl_callback_send_done(callback, msec);
 		wl_resource_destroy(callback);
@@ -488,6 +513,7 @@ surface_free(struct wl_resource *resource)
 	surface_clear_pending(surface);
 	wl_resource_for_each_safe (callback, tmp, &surface->frames)
 		wl_resource_destroy(callback);
+	pixman_region32_fini(&surface->damage);
 	free(surface);
 }
 
@@ -519,10 +545,12 @@ compositor_create_surface(struct wl_client *client,
 	}
 	surface->server = wl_resource_get_user_data(resource);
 	wl_list_init(&surface->frames);
+	pixman_region32_init(&surface->damage);
 	surface->resource =
 		wl_resource_create(client, &wl_surface_interface,
 				   wl_resource_get_version(resource), id);
 	if (!surface->resource) {
+		pixman_region32_fini(&surface->damage);
 		free(surface);
 		wl_client_post_no_memory(client);
 		return;
