@@ -34,6 +34,7 @@ struct sealshm_buffer {
 	int64_t offset;
 	int32_t width, height, stride;
 	uint32_t format;
+	uint32_t bytes_per_pixel;
 	/*
 	 * Into the mapping, or the copy tier's own memory: allocated once,
 	 * so the pointer never changes.
@@ -209,6 +210,7 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	buffer->height = height;
 	buffer->stride = stride;
 	buffer->format = format;
+	buffer->bytes_per_pixel = info->bytes_per_pixel;
 
 	if (pool->mapping) {
 		buffer->mapping = pool_mapping_ref(pool->mapping);
@@ -347,7 +349,7 @@ sealshm_buffer_is_copied(struct sealshm_buffer *buffer)
 	return buffer->mapping == NULL;
 }
 
-/* What one copy_in() asked for and got. */
+/* What one copy_in() or sealshm_buffer_copy_to() asked for and got. */
 struct copy_pass {
 	size_t wanted, done;
 	int err;
@@ -357,23 +359,18 @@ struct copy_pass {
  * The client may have truncated its unsealed file, or never made it as
  * large as the pool (the copy tier does not check at create or resize):
  * read what is there and zero the rest.  pread past the end returns
- * short, it cannot fault.
+ * short, it cannot fault.  @p pos counts from the buffer's first byte.
  */
-static void
-read_rows(struct sealshm_buffer *buffer, int32_t y1, int32_t y2,
+static size_t
+read_file(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
 	  struct copy_pass *pass)
 {
-	size_t start = (size_t)y1 * (size_t)buffer->stride;
-	size_t len = (size_t)(y2 - y1) * (size_t)buffer->stride;
-	char *dst = (char *)buffer->data + start;
 	size_t done = 0;
 	ssize_t n;
 
-	if (y1 >= y2)
-		return;
 	while (done < len) {
 		n = pread(buffer->pool->fd, dst + done, len - done,
-			  (off_t)buffer->offset + (off_t)(start + done));
+			  (off_t)buffer->offset + (off_t)(pos + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -382,15 +379,47 @@ read_rows(struct sealshm_buffer *buffer, int32_t y1, int32_t y2,
 			break;
 		done += (size_t)n;
 	}
-	pixman_region32_union_rect(&buffer->rows_read, &buffer->rows_read, 0,
-				   y1, 1, (unsigned)(y2 - y1));
-	if (done < len) {
+	if (done < len)
 		memset(dst + done, 0, len - done);
-		if (start + done < buffer->copied)
-			buffer->copied = start + done;
-	}
 	pass->wanted += len;
 	pass->done += done;
+	return done;
+}
+
+static void
+read_rows(struct sealshm_buffer *buffer, int32_t y1, int32_t y2,
+	  struct copy_pass *pass)
+{
+	size_t start = (size_t)y1 * (size_t)buffer->stride;
+	size_t len = (size_t)(y2 - y1) * (size_t)buffer->stride;
+	size_t done;
+
+	if (y1 >= y2)
+		return;
+	done = read_file(buffer, start, (char *)buffer->data + start, len,
+			 pass);
+	pixman_region32_union_rect(&buffer->rows_read, &buffer->rows_read, 0,
+				   y1, 1, (unsigned)(y2 - y1));
+	if (done < len && start + done < buffer->copied)
+		buffer->copied = start + done;
+}
+
+static void
+report_short_read(struct sealshm_buffer *buffer, const struct copy_pass *pass)
+{
+	struct pool *pool = buffer->pool;
+
+	pool->owner->shm->stats.copy_short_reads++;
+	/* On the wl_buffer, where libwayland posts its own access errors. */
+	if (!pool->owner->errored && (buffer->resource || pool->resource))
+		shm_client_error(
+			pool->owner,
+			buffer->resource ? buffer->resource : pool->resource,
+			WL_SHM_ERROR_INVALID_FD,
+			"read %zu of %zu bytes of a buffer (%s); keep the "
+			"file >= the pool, seal it F_SEAL_SHRINK",
+			pass->done, pass->wanted,
+			pass->err ? strerror(pass->err) : "file too short");
 }
 
 /*
@@ -402,7 +431,6 @@ static void
 copy_in(struct sealshm_buffer *buffer, const pixman_region32_t *damage)
 {
 	pixman_box32_t all = { 0, 0, buffer->width, buffer->height };
-	struct pool *pool = buffer->pool;
 	struct copy_pass pass = { 0 };
 	int32_t run_y1 = 0, run_y2 = 0, y1, y2;
 	const pixman_box32_t *boxes = &all;
@@ -430,20 +458,8 @@ copy_in(struct sealshm_buffer *buffer, const pixman_region32_t *damage)
 		run_y2 = y2;
 	}
 	read_rows(buffer, run_y1, run_y2, &pass);
-	if (pass.done == pass.wanted)
-		return;
-
-	pool->owner->shm->stats.copy_short_reads++;
-	/* On the wl_buffer, where libwayland posts its own access errors. */
-	if (!pool->owner->errored && (buffer->resource || pool->resource))
-		shm_client_error(
-			pool->owner,
-			buffer->resource ? buffer->resource : pool->resource,
-			WL_SHM_ERROR_INVALID_FD,
-			"read %zu of %zu bytes of a buffer (%s); keep the "
-			"file >= the pool, seal it F_SEAL_SHRINK",
-			pass.done, pass.wanted,
-			pass.err ? strerror(pass.err) : "file too short");
+	if (pass.done < pass.wanted)
+		report_short_read(buffer, &pass);
 }
 
 static void
@@ -511,6 +527,76 @@ sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote)
 		buffer->dirty = false;
 		copy_out(buffer);
 	}
+}
+
+/* @p pos counts from the buffer's first byte. */
+static void
+copy_bytes(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
+	   struct copy_pass *pass)
+{
+	if (buffer->mapping)
+		memcpy(dst, (const char *)buffer->data + pos, len);
+	else
+		read_file(buffer, pos, dst, len, pass);
+}
+
+/* @p box is clipped to the buffer and not empty. */
+static void
+copy_box(struct sealshm_buffer *buffer, const pixman_box32_t *box, char *dst,
+	 size_t dst_stride, struct copy_pass *pass)
+{
+	size_t stride = (size_t)buffer->stride;
+	size_t bpp = buffer->bytes_per_pixel;
+	size_t pos = (size_t)box->y1 * stride + (size_t)box->x1 * bpp;
+	size_t len = (size_t)(box->x2 - box->x1) * bpp;
+	int32_t rows = box->y2 - box->y1;
+
+	dst += (size_t)box->y1 * dst_stride + (size_t)box->x1 * bpp;
+	/* The copy tier pays a system call per piece: make it one. */
+	if (dst_stride == stride && box->x1 == 0 && box->x2 == buffer->width) {
+		copy_bytes(buffer, pos, dst, (size_t)(rows - 1) * stride + len,
+			   pass);
+		return;
+	}
+	for (int32_t y = 0; y < rows; y++)
+		copy_bytes(buffer, pos + (size_t)y * stride,
+			   dst + (size_t)y * dst_stride, len, pass);
+}
+
+SEALSHM_EXPORT int
+sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
+		       const pixman_region32_t *damage, void *dst,
+		       int32_t dst_stride)
+{
+	const pixman_box32_t *boxes;
+	struct copy_pass pass = { 0 };
+	pixman_box32_t all, box;
+	int n_boxes = 1;
+
+	assert(buffer && dst);
+	all = (pixman_box32_t){ 0, 0, buffer->width, buffer->height };
+	boxes = &all;
+	if (dst_stride < 0 ||
+	    (uint64_t)dst_stride <
+		    (uint64_t)buffer->width * buffer->bytes_per_pixel) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (damage)
+		boxes = pixman_region32_rectangles(damage, &n_boxes);
+	for (int i = 0; i < n_boxes; i++) {
+		box.x1 = boxes[i].x1 > 0 ? boxes[i].x1 : 0;
+		box.y1 = boxes[i].y1 > 0 ? boxes[i].y1 : 0;
+		box.x2 = boxes[i].x2 < buffer->width ? boxes[i].x2
+						     : buffer->width;
+		box.y2 = boxes[i].y2 < buffer->height ? boxes[i].y2
+						      : buffer->height;
+		if (box.x1 < box.x2 && box.y1 < box.y2)
+			copy_box(buffer, &box, dst, (size_t)dst_stride, &pass);
+	}
+	if (pass.done < pass.wanted)
+		report_short_read(buffer, &pass);
+	return 0;
 }
 
 SEALSHM_EXPORT pixman_image_t *

@@ -407,6 +407,60 @@ sealshm_buffer_begin_access_region(struct sealshm_buffer *buffer,
 				   const pixman_region32_t *damage);
 
 /**
+ * Copy the pixels in @p damage into @p dst, memory of the compositor laid
+ * out as a width x height image of the buffer's format with @p dst_stride
+ * bytes per row (dst points at its first row, for example the data of a
+ * pixman image of the buffer's size and format).  The bytes are copied as
+ * they are: no format conversion, no alpha handling.  This is how a
+ * compositor that keeps its own copy of each surface (a shadow image, a
+ * texture-upload staging buffer) gets the pixels with a single copy on
+ * every tier: a copy-policy buffer is read with pread straight into
+ * @p dst instead of into the module's memory and then again by the
+ * compositor.
+ *
+ * What is copied: exactly the pixels of @p damage (buffer coordinates)
+ * clipped to the buffer, as pixman_image_composite32(PIXMAN_OP_SRC)
+ * clipped to the region would; NULL copies the whole buffer, an empty
+ * region nothing.  The region is only read during the call.  Pixels of
+ * @p dst outside the region are left alone, with one exception: where
+ * the region covers whole rows and @p dst_stride equals the buffer's
+ * stride, each run of such rows is copied in one piece, so the padding
+ * bytes between those rows (past width * bytes per pixel) are written
+ * too.  @p dst must hold dst_stride * (height - 1) + width * bytes per
+ * pixel bytes.
+ *
+ * Buffers of mapped pools: memcpy from the mapping.  Thread-safe, like
+ * reads between begin and end access.
+ *
+ * Buffers of copy-policy pools (event loop thread only, as
+ * sealshm_buffer_begin_access()): pread from the client's file into
+ * @p dst, one call per run of whole rows when @p dst_stride equals the
+ * buffer's stride, otherwise one per row of each damage rectangle.  It
+ * reads the file as it is now; the module's own copy (what
+ * sealshm_buffer_begin_access() returns) is neither used nor changed, so
+ * writes made in an access that is still open are not seen.  A file that
+ * ends before the bytes being copied gives zeros there and the client
+ * gets an invalid_fd error on the wl_buffer, as with
+ * sealshm_buffer_begin_access(); @p dst is still fully written and the
+ * call returns 0.  Bytes the damage does not touch are not checked.
+ *
+ * No sealshm_buffer_begin_access() is needed around the call (it may be
+ * made inside one).
+ *
+ * Cost: damage covering n whole rows of a copy-policy buffer is one pread
+ * of about n * stride bytes; a 1920x1080 ARGB8888 buffer with full damage
+ * costs one copy of about 8 MB, the same as copying it from a mapping.
+ * A rectangle narrower than the buffer costs one pread per row.
+ *
+ * @return 0, or -1 with errno EINVAL when @p dst_stride is smaller than
+ * width * bytes per pixel.  A NULL @p buffer or @p dst is a bug (assert).
+ */
+int
+sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
+		       const pixman_region32_t *damage, void *dst,
+		       int32_t dst_stride);
+
+/**
  * End an access started with sealshm_buffer_begin_access() or
  * sealshm_buffer_begin_access_region().  @p wrote must be false for
  * read-only buffers (assert).  For copy-policy pools, if any nested access
