@@ -253,13 +253,27 @@ copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
 	if (!pixman_region32_not_empty(&region))
 		goto out;
 
-	/* Copy-tier buffers then pread only the damaged rows. */
-	sealshm_buffer_begin_access_region(buffer, &region);
-	pixman_image_set_clip_region32(surface->image, &region);
-	pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, surface->image, 0, 0,
-				 0, 0, 0, 0, width, height);
-	pixman_image_set_clip_region32(surface->image, NULL);
-	sealshm_buffer_end_access(buffer, false);
+	if (pixman_image_get_format(src) == format) {
+		/*
+		 * The same layout needs no conversion, and copy-tier buffers
+		 * are then read straight into the surface image: one copy,
+		 * as for mapped buffers, instead of pread plus composite.
+		 * The image has the buffer's width and format, so the stride
+		 * fits and the call cannot fail.
+		 */
+		sealshm_buffer_copy_to(buffer, &region,
+				       pixman_image_get_data(surface->image),
+				       pixman_image_get_stride(surface->image));
+	} else {
+		/* Copy-tier buffers then pread only the damaged rows. */
+		sealshm_buffer_begin_access_region(buffer, &region);
+		pixman_image_set_clip_region32(surface->image, &region);
+		pixman_image_composite32(PIXMAN_OP_SRC, src, NULL,
+					 surface->image, 0, 0, 0, 0, 0, 0,
+					 width, height);
+		pixman_image_set_clip_region32(surface->image, NULL);
+		sealshm_buffer_end_access(buffer, false);
+	}
 	server->stats.pixels_copied += comp_region_area(&region);
 out:
 	pixman_region32_fini(&region);
