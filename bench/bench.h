@@ -32,6 +32,11 @@ enum server_mode {
 	/* composite into a 1920x1080 output with pixman, and memcpy the
 	 * same bytes, timing both */
 	SERVER_COMPOSE,
+	/* copy the damage into an image of the server's own, as a
+	 * compositor that keeps a copy of every surface does: memcpy from
+	 * mapped buffers between begin and end access, and
+	 * sealshm_buffer_copy_to() for copy-tier buffers */
+	SERVER_KEEP,
 };
 
 enum client_kind {

@@ -32,6 +32,9 @@ EXPECTED = [
     'copy-tier-1920x1080', 'copy-tier-1920x1080-server-cpu',
     'copy-tier-1920x1080-damage-10pct',
     'copy-tier-1920x1080-damage-10pct-server-cpu',
+    'copy-tier-keep-1920x1080', 'copy-tier-keep-1920x1080-server-cpu',
+    'copy-tier-keep-1920x1080-damage-10pct',
+    'copy-tier-keep-1920x1080-damage-10pct-server-cpu',
     'scale-10x3-rss', 'scale-10x3-mappings', 'scale-10x3-fds',
     'resize-revalidate',
 ]

@@ -44,6 +44,11 @@ struct backend_impl {
 	bool (*begin)(struct server *server, struct wl_resource *resource,
 		      const pixman_region32_t *damage, struct access *access);
 	void (*end)(struct server *server, struct access *access);
+	/* SERVER_KEEP: copy @p damage into @p dst without begin and end, or
+	 * return false to have it copied from the pointer begin gives;
+	 * NULL for the same */
+	bool (*copy_to)(struct server *server, struct wl_resource *resource,
+			const pixman_region32_t *damage, pixman_image_t *dst);
 	void (*stats)(struct server *server, struct server_result *result);
 	void (*finish)(struct server *server);
 };
@@ -71,6 +76,8 @@ struct server {
 	uint64_t cpu_first, cpu_last;
 	uint64_t scale_target;
 	pixman_image_t *output;
+	/* SERVER_KEEP: the compositor's copy of the surface */
+	pixman_image_t *kept;
 	struct samples access_ns, composite_gbps, memcpy_gbps;
 	struct server_result *result;
 	bool failed;
@@ -156,6 +163,24 @@ sealshm_end(struct server *server, struct access *access)
 	sealshm_buffer_end_access(access->handle, false);
 }
 
+/* Copy-tier buffers only: mapped ones take the memcpy path. */
+static bool
+sealshm_copy_to(struct server *server, struct wl_resource *resource,
+		const pixman_region32_t *damage, pixman_image_t *dst)
+{
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+
+	if (!buffer || !sealshm_buffer_is_copied(buffer))
+		return false;
+	if (sealshm_buffer_copy_to(buffer, damage, pixman_image_get_data(dst),
+				   pixman_image_get_stride(dst)) < 0) {
+		fprintf(stderr, "server: sealshm_buffer_copy_to: %s\n",
+			strerror(errno));
+		server->failed = true;
+	}
+	return true;
+}
+
 static void
 sealshm_stats(struct server *server, struct server_result *result)
 {
@@ -177,6 +202,7 @@ static const struct backend_impl sealshm_backend = {
 	.init = sealshm_init,
 	.begin = sealshm_begin,
 	.end = sealshm_end,
+	.copy_to = sealshm_copy_to,
 	.stats = sealshm_stats,
 	.finish = sealshm_finish,
 };
@@ -330,6 +356,40 @@ compose(struct server *server, const struct access *access)
 	samples_add(server, &server->memcpy_gbps, bytes / copy);
 }
 
+/*
+ * The damaged pixels, row by row, from the buffer into @p dst.  4 bytes a
+ * pixel: the bench's buffers are XRGB8888, as the kept image.
+ */
+static void
+copy_damage(const struct access *access, const pixman_region32_t *damage,
+	    pixman_image_t *dst)
+{
+	unsigned char *out = (unsigned char *)pixman_image_get_data(dst);
+	int out_stride = pixman_image_get_stride(dst);
+	int32_t width = pixman_image_get_width(dst);
+	int32_t height = pixman_image_get_height(dst);
+	const unsigned char *src = access->data;
+	const pixman_box32_t *boxes;
+	int32_t x1, x2, y;
+	int n;
+
+	if (access->width < width)
+		width = access->width;
+	if (access->height < height)
+		height = access->height;
+	boxes = pixman_region32_rectangles(damage, &n);
+	for (int i = 0; i < n; i++) {
+		x1 = boxes[i].x1 > 0 ? boxes[i].x1 : 0;
+		x2 = boxes[i].x2 < width ? boxes[i].x2 : width;
+		for (y = boxes[i].y1 > 0 ? boxes[i].y1 : 0;
+		     x1 < x2 && y < boxes[i].y2 && y < height; y++)
+			memcpy(out + (size_t)y * out_stride + (size_t)x1 * 4,
+			       src + (size_t)y * access->stride +
+				       (size_t)x1 * 4,
+			       (size_t)(x2 - x1) * 4);
+	}
+}
+
 static void
 measure_scale(struct server *server)
 {
@@ -351,6 +411,9 @@ process_buffer(struct server *server, struct wl_resource *surface,
 	uint64_t t0;
 
 	t0 = now_ns();
+	if (server->trial->mode == SERVER_KEEP && server->impl->copy_to &&
+	    server->impl->copy_to(server, buffer, damage, server->kept))
+		goto done;
 	if (!server->impl->begin(server, buffer, damage, &access)) {
 		wl_client_post_implementation_error(
 			wl_resource_get_client(surface),
@@ -360,6 +423,8 @@ process_buffer(struct server *server, struct wl_resource *surface,
 	}
 	if (server->trial->mode == SERVER_COMPOSE) {
 		compose(server, &access);
+	} else if (server->trial->mode == SERVER_KEEP) {
+		copy_damage(&access, damage, server->kept);
 	} else if (server->trial->damage_rows > 0) {
 		y1 = box->y1 > 0 ? box->y1 : 0;
 		y2 = box->y2 < access.height ? box->y2 : access.height;
@@ -369,6 +434,7 @@ process_buffer(struct server *server, struct wl_resource *surface,
 		pixel_sink += read_pixels(&access, 0, access.height);
 	}
 	server->impl->end(server, &access);
+done:
 	samples_add(server, &server->access_ns, (double)(now_ns() - t0));
 	wl_buffer_send_release(buffer);
 }
@@ -640,6 +706,12 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 		if (!server.output)
 			goto out_backend;
 	}
+	if (trial->mode == SERVER_KEEP) {
+		server.kept = pixman_image_create_bits(
+			PIXMAN_x8r8g8b8, trial->width, trial->height, NULL, 0);
+		if (!server.kept)
+			goto out_output;
+	}
 	server.clients = calloc(nfds, sizeof(*server.clients));
 	if (!server.clients)
 		goto out_output;
@@ -685,6 +757,8 @@ out_clients:
 	wl_display_destroy_clients(server.display);
 	free(server.clients);
 out_output:
+	if (server.kept)
+		pixman_image_unref(server.kept);
 	if (server.output)
 		pixman_image_unref(server.output);
 out_backend:
