@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,6 +127,25 @@ check_dst(const struct copy_case *cc, const pixman_region32_t *damage,
 	}
 }
 
+/* Mapped buffers may be copied from any thread. */
+struct thread_copy {
+	struct sealshm_buffer *buffer;
+	const pixman_region32_t *damage;
+	uint8_t *dst;
+	int32_t dst_stride;
+	int ret;
+};
+
+static void *
+thread_copy(void *data)
+{
+	struct thread_copy *tc = data;
+
+	tc->ret = sealshm_buffer_copy_to(tc->buffer, tc->damage, tc->dst,
+					 tc->dst_stride);
+	return NULL;
+}
+
 static void
 copy_commit(struct wl_resource *surface, struct wl_resource *resource,
 	    void *data)
@@ -154,7 +174,24 @@ copy_commit(struct wl_resource *surface, struct wl_resource *resource,
 	check_dst(cc, &clipped, dst);
 	check(dst[dst_len] == UNTOUCHED);
 
-	if (cc->copied) {
+	if (!cc->copied) {
+		struct thread_copy tc = {
+			.buffer = buffer,
+			.damage = cc->damage ? &damage : NULL,
+			.dst = malloc(dst_len),
+			.dst_stride = cc->dst_stride,
+			.ret = -1,
+		};
+		pthread_t thread;
+
+		check(tc.dst);
+		memset(tc.dst, UNTOUCHED, dst_len);
+		check(pthread_create(&thread, NULL, thread_copy, &tc) == 0);
+		check(pthread_join(thread, NULL) == 0);
+		check(tc.ret == 0);
+		check(memcmp(tc.dst, dst, dst_len) == 0);
+		free(tc.dst);
+	} else {
 		/* The module's own copy was neither used nor filled. */
 		pixman_region32_init(&nothing);
 		pixels = sealshm_buffer_begin_access_region(buffer, &nothing);
