@@ -181,8 +181,9 @@ enum sealshm_reject_reason {
 
 /**
  * Options of sealshm_create().  Zero-initialise, then set what you need:
- * every zero field means "the default".  New fields are only ever added
- * at the end.
+ * every zero field means "the default".  The caller allocates this
+ * struct, so its size is part of the ABI: a release that adds a field
+ * changes the soname (see "Library versions" in the README).
  */
 struct sealshm_options {
 	/** Acceptance policy; default SEALSHM_POLICY_STRICT. */
