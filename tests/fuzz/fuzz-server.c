@@ -11,9 +11,13 @@
  * (truncate, punch, grow, seal), compositor-side access (begin/end access,
  * reading every byte, pixman composition, writes), references that
  * outlive the client, and destruction of the module or the client in the
- * middle.  ASan and UBSan catch memory errors; a SIGBUS kills the run,
- * since nothing handles it; the harness itself aborts on a leaked fd or
- * mapping.
+ * middle.  Region access and sealshm_buffer_copy_to() get arbitrary damage
+ * (empty, negative, huge, outside the buffer) and destination strides,
+ * into destinations of exactly the documented size, so ASan sees any
+ * write past them; bytes the damage does not cover must keep their
+ * canary, and the bytes it covers must be what a full access reads.
+ * ASan and UBSan catch memory errors; a SIGBUS kills the run, since
+ * nothing handles it; the harness itself aborts on a leaked fd or mapping.
  *
  * Built by build-and-run.sh, not by the main (gcc) build.
  */
@@ -40,6 +44,7 @@
 
 #include <sealshm/server.h>
 
+#include "format.h"
 #include "shm-file.h"
 
 #ifndef FALLOC_FL_KEEP_SIZE
@@ -56,6 +61,12 @@
 #define POOL_SLOTS 8
 #define BUFFER_SLOTS 16
 #define REF_SLOTS 8
+#define DAMAGE_BOXES 4
+/* copy_to destinations above this are not allocated: the too-small-stride
+ * case still runs, since it must not write at all. */
+#define MAX_DST_SIZE (4u << 20)
+/* Pixel-by-pixel checks of a copy only up to this many pixels. */
+#define MAX_CHECKED_PIXELS (1u << 16)
 
 struct input {
 	const uint8_t *data;
@@ -452,11 +463,272 @@ access_buffer(struct session *s, struct sealshm_buffer *buffer, uint8_t how)
 		abort();
 }
 
+/*
+ * Damage in buffer coordinates: NULL (the whole buffer), or the union of
+ * up to DAMAGE_BOXES boxes, each near the harness's buffers (they are at
+ * most 64 pixels in the small dimension mode), covering every int32, or
+ * with raw corners.  Inverted and empty boxes are left out: pixman would
+ * drop them anyway, and the union of none is the empty region.
+ */
+static pixman_region32_t *
+take_damage(struct input *in, pixman_region32_t *damage)
+{
+	uint8_t mode = take_u8(in), box_mode;
+	pixman_region32_t one;
+	pixman_box32_t box;
+	int i;
+
+	if (mode & 0x80)
+		return NULL;
+	pixman_region32_init(damage);
+	for (i = 0; i < (int)(mode % (DAMAGE_BOXES + 1)); i++) {
+		box_mode = take_u8(in);
+		if (box_mode & 0x80) {
+			box.x1 = (int32_t)take_u32(in);
+			box.y1 = (int32_t)take_u32(in);
+			box.x2 = (int32_t)take_u32(in);
+			box.y2 = (int32_t)take_u32(in);
+		} else if (box_mode & 0x40) {
+			box = (pixman_box32_t){ INT32_MIN, INT32_MIN, INT32_MAX,
+						INT32_MAX };
+		} else {
+			box.x1 = (int8_t)take_u8(in);
+			box.y1 = (int8_t)take_u8(in);
+			box.x2 = box.x1 + take_u8(in) % 160;
+			box.y2 = box.y1 + take_u8(in) % 160;
+		}
+		if (box.x1 >= box.x2 || box.y1 >= box.y2)
+			continue;
+		pixman_region32_init_with_extents(&one, &box);
+		pixman_region32_union(damage, damage, &one);
+		pixman_region32_fini(&one);
+	}
+	return damage;
+}
+
+/* The destination stride copy_to gets, relative to the buffer's. */
+struct dst_choice {
+	uint8_t mode;
+	uint32_t arg;
+};
+
+static struct dst_choice
+take_dst_choice(struct input *in)
+{
+	struct dst_choice choice = { take_u8(in), 0 };
+
+	if (choice.mode % 5 >= 2)
+		choice.arg = take_u32(in);
+	return choice;
+}
+
+static int32_t
+dst_stride_for(struct dst_choice choice, int32_t stride, int64_t row)
+{
+	int64_t v;
+
+	switch (choice.mode % 5) {
+	case 0:
+		return stride;
+	case 1:
+		v = row;
+		break;
+	case 2:
+		v = row + choice.arg % 64;
+		break;
+	case 3: /* too small, down to zero or below */
+		v = row - 1 - choice.arg % 64;
+		break;
+	default:
+		return (int32_t)choice.arg;
+	}
+	return v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* Distinct from one byte to the next, so a copy rarely matches it. */
+static unsigned char
+canary(size_t i)
+{
+	return (unsigned char)(0xa5 ^ (i * 131) ^ (i >> 8));
+}
+
+static void
+check_canary(const unsigned char *p, size_t start, size_t end, const char *what)
+{
+	size_t i;
+
+	for (i = start; i < end; i++) {
+		if (p[i] != canary(i)) {
+			fprintf(stderr,
+				"fuzz-server: copy_to wrote byte %zu of the "
+				"destination, %s\n",
+				i, what);
+			abort();
+		}
+	}
+}
+
+/*
+ * sealshm_buffer_copy_to() into a destination of exactly the documented
+ * size.  Inside the damage the bytes must be what a full access reads
+ * (checked when @p full_check: not inside an access of a copied buffer,
+ * whose own copy may be older than the file); outside it the canary must
+ * be intact, padding included unless the strides are equal.
+ */
+static void
+copy_buffer(struct sealshm_buffer *buffer, const pixman_region32_t *damage,
+	    struct dst_choice choice, bool full_check)
+{
+	int32_t width = sealshm_buffer_get_width(buffer);
+	int32_t height = sealshm_buffer_get_height(buffer);
+	int32_t stride = sealshm_buffer_get_stride(buffer);
+	const struct format_info *info =
+		format_lookup(sealshm_buffer_get_format(buffer));
+	unsigned char small[16], *dst, *src, *px;
+	size_t bpp, size, i, at;
+	int32_t dst_stride, x, y;
+	bool inside;
+	int64_t row;
+
+	if (!info)
+		abort();
+	bpp = info->bytes_per_pixel;
+	row = (int64_t)width * (int64_t)bpp;
+	dst_stride = dst_stride_for(choice, stride, row);
+	if (dst_stride < row) {
+		for (i = 0; i < sizeof(small); i++)
+			small[i] = canary(i);
+		errno = 0;
+		if (sealshm_buffer_copy_to(buffer, damage, small, dst_stride) !=
+			    -1 ||
+		    errno != EINVAL) {
+			fprintf(stderr,
+				"fuzz-server: copy_to with dst_stride %" PRId32
+				" < %" PRId64 " did not fail with EINVAL\n",
+				dst_stride, row);
+			abort();
+		}
+		check_canary(small, 0, sizeof(small), "with a bad stride");
+		return;
+	}
+	if ((uint64_t)dst_stride * (uint64_t)(height - 1) + (uint64_t)row >
+	    MAX_DST_SIZE)
+		return;
+	size = (size_t)dst_stride * (size_t)(height - 1) + (size_t)row;
+	dst = malloc(size);
+	if (!dst)
+		abort();
+	for (i = 0; i < size; i++)
+		dst[i] = canary(i);
+	if (sealshm_buffer_copy_to(buffer, damage, dst, dst_stride) != 0)
+		abort();
+
+	if ((uint64_t)width * (uint64_t)height > MAX_CHECKED_PIXELS ||
+	    (uint64_t)stride * (uint64_t)height > MAX_DST_SIZE)
+		goto out;
+	full_check = full_check || !sealshm_buffer_is_copied(buffer);
+	src = sealshm_buffer_begin_access(buffer);
+	for (y = 0; y < height; y++) {
+		for (x = 0; x < width; x++) {
+			at = (size_t)y * (size_t)dst_stride + (size_t)x * bpp;
+			px = src + (size_t)y * (size_t)stride + (size_t)x * bpp;
+			inside = !damage || pixman_region32_contains_point(
+						    damage, x, y, NULL);
+			if (!inside)
+				check_canary(dst, at, at + bpp,
+					     "outside the damage");
+			else if (full_check && memcmp(dst + at, px, bpp)) {
+				fprintf(stderr,
+					"fuzz-server: copy_to pixel %" PRId32
+					",%" PRId32 " differs from what "
+					"begin_access reads\n",
+					x, y);
+				abort();
+			}
+		}
+		if (dst_stride != stride && y < height - 1)
+			check_canary(dst,
+				     (size_t)y * (size_t)dst_stride +
+					     (size_t)row,
+				     (size_t)(y + 1) * (size_t)dst_stride,
+				     "in the padding");
+	}
+	sealshm_buffer_end_access(buffer, false);
+out:
+	free(dst);
+}
+
+/*
+ * Region access: nested plain access inside (the same pointer, reads
+ * nothing more), reads of every byte the harness may touch (all of them:
+ * the module's copy is always the whole buffer), copy_to from inside the
+ * access, and writes written back at the end.
+ */
+static void
+access_region(struct sealshm_buffer *buffer, const pixman_region32_t *damage,
+	      uint8_t how, struct dst_choice choice)
+{
+	size_t size = (size_t)sealshm_buffer_get_stride(buffer) *
+		      (size_t)sealshm_buffer_get_height(buffer);
+	/* Copy-tier buffers may be as large as a pool that no file backs:
+	 * every byte of those would take seconds to read. */
+	size_t step = (how & 4) && size <= MAX_DST_SIZE ? 1 : 4093;
+	volatile unsigned char sink = 0;
+	unsigned char *p;
+	size_t i;
+	bool wrote = false;
+
+	p = sealshm_buffer_begin_access_region(buffer, damage);
+	if ((how & 1) && sealshm_buffer_begin_access(buffer) != p)
+		abort();
+	for (i = 0; i < size; i += step)
+		sink ^= p[i];
+	if (size)
+		sink ^= p[size - 1];
+	if (how & 8)
+		copy_buffer(buffer, damage, choice, false);
+	if ((how & 2) && !sealshm_buffer_is_read_only(buffer) && size) {
+		memset(p, how, size < 64 ? size : 64);
+		p[size - 1] = how;
+		wrote = true;
+	}
+	if (how & 1)
+		sealshm_buffer_end_access(buffer, false);
+	sealshm_buffer_end_access(buffer, wrote);
+	(void)sink;
+}
+
+enum walk_kind {
+	WALK_ACCESS,
+	WALK_REGION,
+	WALK_COPY,
+	WALK_REF,
+};
+
 struct access_walk {
 	struct session *session;
+	enum walk_kind kind;
 	uint8_t how;
-	int ref_slot; /* >= 0: take a reference to the first buffer */
+	int ref_slot; /* WALK_REF: take a reference to the first buffer */
+	const pixman_region32_t *damage;
+	struct dst_choice choice;
 };
+
+static void
+walk_one(struct access_walk *walk, struct sealshm_buffer *buffer)
+{
+	switch (walk->kind) {
+	case WALK_REGION:
+		access_region(buffer, walk->damage, walk->how, walk->choice);
+		break;
+	case WALK_COPY:
+		copy_buffer(buffer, walk->damage, walk->choice, true);
+		break;
+	default:
+		access_buffer(walk->session, buffer, walk->how);
+		break;
+	}
+}
 
 static enum wl_iterator_result
 access_resource(struct wl_resource *resource, void *data)
@@ -468,29 +740,61 @@ access_resource(struct wl_resource *resource, void *data)
 		return WL_ITERATOR_CONTINUE;
 	if (sealshm_buffer_get_resource(buffer) != resource)
 		abort();
-	if (walk->ref_slot >= 0) {
+	if (walk->kind == WALK_REF) {
 		walk->session->refs[walk->ref_slot] =
 			sealshm_buffer_ref(buffer);
 		return WL_ITERATOR_STOP;
 	}
-	access_buffer(walk->session, buffer, walk->how);
+	walk_one(walk, buffer);
 	return WL_ITERATOR_CONTINUE;
 }
 
+/* Every buffer of the client, then every reference held. */
 static void
-server_access(struct session *s, uint8_t how, int ref_slot)
+server_walk(struct session *s, struct access_walk *walk)
 {
-	struct access_walk walk = { s, how, ref_slot };
 	int i;
 
+	walk->session = s;
 	if (s->client)
-		wl_client_for_each_resource(s->client, access_resource, &walk);
-	if (ref_slot >= 0)
+		wl_client_for_each_resource(s->client, access_resource, walk);
+	if (walk->kind == WALK_REF)
 		return;
 	for (i = 0; i < REF_SLOTS; i++) {
 		if (s->refs[i])
-			access_buffer(s, s->refs[i], how);
+			walk_one(walk, s->refs[i]);
 	}
+}
+
+static void
+server_access(struct session *s, uint8_t how)
+{
+	struct access_walk walk = { .kind = WALK_ACCESS, .how = how };
+
+	server_walk(s, &walk);
+}
+
+static void
+server_take_ref(struct session *s, int ref_slot)
+{
+	struct access_walk walk = { .kind = WALK_REF, .ref_slot = ref_slot };
+
+	server_walk(s, &walk);
+}
+
+/* Region access or copy_to on every buffer, with damage from the input. */
+static void
+server_damage_op(struct session *s, enum walk_kind kind)
+{
+	struct access_walk walk = { .kind = kind };
+	pixman_region32_t region;
+
+	walk.how = take_u8(&s->in);
+	walk.choice = take_dst_choice(&s->in);
+	walk.damage = take_damage(&s->in, &region);
+	server_walk(s, &walk);
+	if (walk.damage)
+		pixman_region32_fini(&region);
 }
 
 /* ---- one session ---- */
@@ -595,7 +899,7 @@ session_finish(struct session *s)
 		wl_client_destroy(s->client);
 
 	/* References outlive the client: still readable, then dropped. */
-	server_access(s, 0x5a, -1);
+	server_access(s, 0x5a);
 	for (i = 0; i < REF_SLOTS; i++)
 		sealshm_buffer_unref(s->refs[i]);
 	/* With the client and every reference gone, nothing is mapped. */
@@ -624,7 +928,7 @@ run_op(struct session *s)
 	uint32_t format;
 	int fd, keep;
 
-	switch (op % 13) {
+	switch (op % 15) {
 	case 0:
 		if (pool->proxy || !s->wl_shm || !client_alive(s))
 			break;
@@ -676,11 +980,11 @@ run_op(struct session *s)
 		break;
 	case 6:
 	case 7:
-		server_access(s, take_u8(in), -1);
+		server_access(s, take_u8(in));
 		break;
 	case 8:
 		if (!s->refs[slot % REF_SLOTS])
-			server_access(s, 0, slot % REF_SLOTS);
+			server_take_ref(s, slot % REF_SLOTS);
 		break;
 	case 9:
 		sealshm_buffer_unref(s->refs[slot % REF_SLOTS]);
@@ -701,6 +1005,12 @@ run_op(struct session *s)
 					       WL_MARSHAL_FLAG_DESTROY);
 			s->wl_shm = NULL;
 		}
+		break;
+	case 13:
+		server_damage_op(s, WALK_REGION);
+		break;
+	case 14:
+		server_damage_op(s, WALK_COPY);
 		break;
 	default:
 		/* The client vanishes mid-session, from the server's side. */

@@ -88,6 +88,55 @@ def release():
     return bytes([12, 0])
 
 
+# copy_to destination strides (dst_choice in fuzz-server.c)
+DST_SAME, DST_MIN = 0, 1
+
+
+def dst_plus(k):
+    return bytes([2]) + u32(k)
+
+
+def dst_too_small(k):
+    return bytes([3]) + u32(k)
+
+
+def dst_raw(v):
+    return bytes([4]) + u32(v)
+
+
+def box(x, y, w, h):
+    # small box: int8 corner, width and height below 160
+    return bytes([0, x & 0xff, y & 0xff, w, h])
+
+
+def raw_box(x1, y1, x2, y2):
+    return bytes([0x80]) + u32(x1) + u32(y1) + u32(x2) + u32(y2)
+
+
+EVERYTHING = bytes([0x40])
+
+
+def damage(*boxes):
+    return bytes([len(boxes)]) + b''.join(boxes)
+
+
+NO_DAMAGE = bytes([0x80])  # NULL: the whole buffer
+
+
+def dst(choice):
+    return bytes([choice]) if isinstance(choice, int) else choice
+
+
+def region_access(how, dmg, choice=DST_SAME):
+    # how: 1 nested begin_access, 2 write, 4 read every byte, 8 copy_to
+    # from inside the access
+    return bytes([13, 0, how]) + dst(choice) + dmg
+
+
+def copy_to(choice, dmg):
+    return bytes([14, 0, 0]) + dst(choice) + dmg
+
+
 W, H = 32, 16
 BUF = W * H * 4
 seeds = {
@@ -158,6 +207,53 @@ seeds = {
         header(STRICT, 0x10) + bytes([1, 8]) +
         create_pool(0, SEALED, BUF, BUF) +
         create_buffer(0, 0, W, H, W * 2, 8) + access(),
+    'region-access-mapped':
+        header(STRICT) + create_pool(0, SEALED, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) +
+        region_access(0x0d, damage(box(-4, 3, 10, 5), box(20, 8, 40, 2))),
+    'region-access-copy-tier':
+        header(COPY) + create_pool(0, UNSEALABLE, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) +
+        region_access(0x0f, damage(box(2, 2, 4, 4), box(-100, 10, 50, 3)),
+                      DST_MIN) +
+        truncate(0, BUF // 3) + region_access(0x06, damage(EVERYTHING)),
+    'region-access-empty':
+        header(COPY) + create_pool(0, DISK, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, XRGB8888) +
+        region_access(0x0a, damage()) +
+        region_access(0x02, damage(box(100, 100, 20, 20))),
+    'copy-to-mapped':
+        header(STRICT) + create_pool(0, SEALED, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) +
+        copy_to(DST_SAME, NO_DAMAGE) +
+        copy_to(dst_plus(12), damage(box(1, 1, 5, 5), box(0, 9, 32, 4))) +
+        punch(0, 0, BUF // 2) + copy_to(DST_MIN, damage(box(-3, -3, 9, 40))),
+    'copy-to-copy-tier':
+        header(COPY) + create_pool(0, UNSEALABLE, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) +
+        copy_to(DST_SAME, damage(box(0, 2, 32, 6))) +
+        truncate(0, BUF // 2) + copy_to(dst_plus(3), NO_DAMAGE) +
+        bytes([5, 0, 2]) + u32(BUF) + u32(0) +
+        copy_to(DST_MIN, damage(box(5, 0, 3, 16))),
+    'copy-to-pool-beyond-file':
+        header(COPY) + create_pool(0, UNSEALABLE, 4096, 1 << 20) +
+        create_buffer(0, 0, 64, 256, 256, XRGB8888) +
+        copy_to(DST_SAME, damage(EVERYTHING)) + resize(0, 1 << 21) +
+        region_access(0x0c, NO_DAMAGE, DST_MIN),
+    'copy-to-bad-stride':
+        header(STRICT) + create_pool(0, SEALED, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, RGB565) +
+        copy_to(dst_too_small(0), NO_DAMAGE) +
+        copy_to(dst_raw(-4), damage(box(0, 0, 4, 4))) +
+        copy_to(dst_raw(0), NO_DAMAGE),
+    'copy-to-huge-damage':
+        header(COPY) + create_pool(0, DISK, BUF, BUF) +
+        create_buffer(0, 0, W, H, W * 4, ARGB8888) +
+        copy_to(DST_MIN, damage(raw_box(-0x80000000, 5, 0x7fffffff, 6),
+                                raw_box(31, -0x80000000, 0x7fffffff,
+                                        0x7fffffff))) +
+        copy_to(DST_SAME, damage(raw_box(32, 0, 0x7fffffff, 16),
+                                 raw_box(0, 16, 32, 0x7fffffff))),
     'release-keeps-pools':
         header(STRICT) + create_pool(0, SEALED, BUF, BUF) + release() +
         create_buffer(0, 0, W, H, W * 4, ARGB8888) + access(),
