@@ -2,7 +2,7 @@
 /*
  * Copyright © 2026 the sealshm authors
  *
- * The bench's compositor: wl_compositor and wl_surface, just enough for
+ * The bench's compositor: the test harness's minimal wl_compositor, with
  * attach, damage, frame and commit.  On commit it reads the buffer through
  * one of two backends behind the same small interface, libsealshm-server or
  * libwayland's own wl_shm, so that both run exactly the same compositor
@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "format.h"
+#include "test-compositor.h"
 
 #define OUTPUT_WIDTH 1920
 #define OUTPUT_HEIGHT 1080
@@ -68,7 +69,7 @@ struct server {
 	const struct backend_impl *impl;
 	struct wl_display *display;
 	struct sealshm *shm;
-	struct wl_global *compositor;
+	struct test_compositor *compositor;
 	int clients_live;
 	struct client_link *clients;
 	uint64_t commits;
@@ -81,16 +82,6 @@ struct server {
 	struct samples access_ns, composite_gbps, memcpy_gbps;
 	struct server_result *result;
 	bool failed;
-};
-
-struct surface {
-	struct server *server;
-	struct wl_resource *resource;
-	struct wl_resource *pending_buffer;
-	struct wl_listener pending_buffer_destroy;
-	/* buffer coordinates: the bench never scales or transforms */
-	pixman_region32_t damage;
-	struct wl_list frames; /* wl_resource links of wl_callback */
 };
 
 /* Keeps the pixel reads from being optimised away. */
@@ -439,224 +430,28 @@ done:
 	wl_buffer_send_release(buffer);
 }
 
-/* wl_surface */
-
+/*
+ * The harness's compositor calls this on every wl_surface.commit; the
+ * buffer is released here, after the read, so the harness must not.
+ */
 static void
-resource_destroy(struct wl_client *client, struct wl_resource *resource)
+handle_commit(struct test_commit *commit, void *data)
 {
-	wl_resource_destroy(resource);
-}
+	struct server *server = data;
 
-static void
-surface_clear_pending(struct surface *surface)
-{
-	if (surface->pending_buffer)
-		wl_list_remove(&surface->pending_buffer_destroy.link);
-	surface->pending_buffer = NULL;
-}
-
-static void
-handle_pending_buffer_destroy(struct wl_listener *listener, void *data)
-{
-	struct surface *surface =
-		wl_container_of(listener, surface, pending_buffer_destroy);
-
-	surface_clear_pending(surface);
-}
-
-static void
-surface_attach(struct wl_client *client, struct wl_resource *resource,
-	       struct wl_resource *buffer, int32_t x, int32_t y)
-{
-	struct surface *surface = wl_resource_get_user_data(resource);
-
-	surface_clear_pending(surface);
-	surface->pending_buffer = buffer;
-	if (buffer) {
-		surface->pending_buffer_destroy.notify =
-			handle_pending_buffer_destroy;
-		wl_resource_add_destroy_listener(
-			buffer, &surface->pending_buffer_destroy);
-	}
-}
-
-static void
-surface_damage(struct wl_client *client, struct wl_resource *resource,
-	       int32_t x, int32_t y, int32_t width, int32_t height)
-{
-	struct surface *surface = wl_resource_get_user_data(resource);
-
-	pixman_region32_union_rect(&surface->damage, &surface->damage, x, y,
-				   width, height);
-}
-
-static void
-callback_unlink(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
-static void
-surface_frame(struct wl_client *client, struct wl_resource *resource,
-	      uint32_t id)
-{
-	struct surface *surface = wl_resource_get_user_data(resource);
-	struct wl_resource *callback;
-
-	callback = wl_resource_create(client, &wl_callback_interface, 1, id);
-	if (!callback) {
-		wl_client_post_no_memory(client);
+	commit->frame_time = (uint32_t)(now_ns() / 1000000);
+	commit->release = false;
+	if (!commit->buffer)
 		return;
-	}
-	wl_resource_set_implementation(callback, NULL, NULL, callback_unlink);
-	wl_list_insert(surface->frames.prev, wl_resource_get_link(callback));
-}
-
-static void
-surface_set_region(struct wl_client *client, struct wl_resource *resource,
-		   struct wl_resource *region)
-{
-}
-
-static void
-surface_commit(struct wl_client *client, struct wl_resource *resource)
-{
-	struct surface *surface = wl_resource_get_user_data(resource);
-	struct server *server = surface->server;
-	struct wl_resource *callback, *tmp;
-	uint32_t msec = (uint32_t)(now_ns() / 1000000);
-
-	if (surface->pending_buffer) {
-		process_buffer(server, resource, surface->pending_buffer,
-			       &surface->damage);
-		surface_clear_pending(surface);
-		server->commits++;
-		if (server->commits == server->scale_target)
-			measure_scale(server);
-		if (server->commits == BENCH_WARMUP_FRAMES)
-			server->cpu_first = cpu_ns();
-		else if (server->commits > BENCH_WARMUP_FRAMES)
-			server->cpu_last = cpu_ns();
-	}
-	pixman_region32_clear(&surface->damage);
-	wl_resource_for_each_safe (callback, tmp, &surface->frames) {
-		wl_callback_send_done(callback, msec);
-		wl_resource_destroy(callback);
-	}
-}
-
-static void
-surface_set_buffer_transform(struct wl_client *client,
-			     struct wl_resource *resource, int32_t transform)
-{
-}
-
-static void
-surface_set_buffer_scale(struct wl_client *client, struct wl_resource *resource,
-			 int32_t scale)
-{
-}
-
-static const struct wl_surface_interface surface_impl = {
-	.destroy = resource_destroy,
-	.attach = surface_attach,
-	.damage = surface_damage,
-	.frame = surface_frame,
-	.set_opaque_region = surface_set_region,
-	.set_input_region = surface_set_region,
-	.commit = surface_commit,
-	.set_buffer_transform = surface_set_buffer_transform,
-	.set_buffer_scale = surface_set_buffer_scale,
-	.damage_buffer = surface_damage,
-};
-
-static void
-surface_free(struct wl_resource *resource)
-{
-	struct surface *surface = wl_resource_get_user_data(resource);
-	struct wl_resource *callback, *tmp;
-
-	surface_clear_pending(surface);
-	wl_resource_for_each_safe (callback, tmp, &surface->frames)
-		wl_resource_destroy(callback);
-	pixman_region32_fini(&surface->damage);
-	free(surface);
-}
-
-/* wl_region: accepted and ignored, the bench draws no regions. */
-
-static void
-region_rect(struct wl_client *client, struct wl_resource *resource, int32_t x,
-	    int32_t y, int32_t width, int32_t height)
-{
-}
-
-static const struct wl_region_interface region_impl = {
-	.destroy = resource_destroy,
-	.add = region_rect,
-	.subtract = region_rect,
-};
-
-/* wl_compositor */
-
-static void
-compositor_create_surface(struct wl_client *client,
-			  struct wl_resource *resource, uint32_t id)
-{
-	struct surface *surface = calloc(1, sizeof(*surface));
-
-	if (!surface) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	surface->server = wl_resource_get_user_data(resource);
-	wl_list_init(&surface->frames);
-	pixman_region32_init(&surface->damage);
-	surface->resource =
-		wl_resource_create(client, &wl_surface_interface,
-				   wl_resource_get_version(resource), id);
-	if (!surface->resource) {
-		pixman_region32_fini(&surface->damage);
-		free(surface);
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(surface->resource, &surface_impl,
-				       surface, surface_free);
-}
-
-static void
-compositor_create_region(struct wl_client *client, struct wl_resource *resource,
-			 uint32_t id)
-{
-	struct wl_resource *region;
-
-	region = wl_resource_create(client, &wl_region_interface, 1, id);
-	if (!region) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(region, &region_impl, NULL, NULL);
-}
-
-static const struct wl_compositor_interface compositor_impl = {
-	.create_surface = compositor_create_surface,
-	.create_region = compositor_create_region,
-};
-
-static void
-bind_compositor(struct wl_client *client, void *data, uint32_t version,
-		uint32_t id)
-{
-	struct wl_resource *resource;
-
-	resource = wl_resource_create(client, &wl_compositor_interface, version,
-				      id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(resource, &compositor_impl, data, NULL);
+	process_buffer(server, commit->surface, commit->buffer,
+		       commit->damage);
+	server->commits++;
+	if (server->commits == server->scale_target)
+		measure_scale(server);
+	if (server->commits == BENCH_WARMUP_FRAMES)
+		server->cpu_first = cpu_ns();
+	else if (server->commits > BENCH_WARMUP_FRAMES)
+		server->cpu_last = cpu_ns();
 }
 
 static void
@@ -696,15 +491,17 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 	if (server.impl->init(&server) < 0)
 		goto out_display;
 	server.compositor =
-		wl_global_create(server.display, &wl_compositor_interface, 4,
-				 &server, bind_compositor);
-	if (!server.compositor)
+		test_compositor_create(server.display, handle_commit, &server);
+	if (!server.compositor) {
+		fprintf(stderr, "server: test_compositor_create: %s\n",
+			strerror(errno));
 		goto out_backend;
+	}
 	if (trial->mode == SERVER_COMPOSE) {
 		server.output = pixman_image_create_bits(
 			PIXMAN_x8r8g8b8, OUTPUT_WIDTH, OUTPUT_HEIGHT, NULL, 0);
 		if (!server.output)
-			goto out_backend;
+			goto out_compositor;
 	}
 	if (trial->mode == SERVER_KEEP) {
 		server.kept = pixman_image_create_bits(
@@ -761,6 +558,8 @@ out_output:
 		pixman_image_unref(server.kept);
 	if (server.output)
 		pixman_image_unref(server.output);
+out_compositor:
+	test_compositor_destroy(server.compositor);
 out_backend:
 	server.impl->finish(&server);
 out_display:

@@ -7,11 +7,11 @@
  * the test process; a client's failed check (abort) or non-zero exit is
  * reported by test_display_run().
  *
- * A minimal wl_compositor (version 4) can be added: wl_surface.attach and
- * commit hand the committed wl_buffer resource to a callback, which is
- * where a test reads pixels through the sealshm API.  After the callback
- * the buffer is released (unless hold_buffers is set) and frame callbacks
- * are done.
+ * A minimal wl_compositor (version 4, test-compositor.h) can be added:
+ * wl_surface.attach and commit hand the committed wl_buffer resource to a
+ * callback, which is where a test reads pixels through the sealshm API.
+ * After the callback the buffer is released (unless hold_buffers is set)
+ * and frame callbacks are done.
  */
 
 #ifndef SEALSHM_TESTS_TEST_DISPLAY_H
@@ -42,6 +42,7 @@ struct test_display {
 	bool hold_buffers;
 	struct wl_event_source *sigchld;
 	struct wl_global *compositor_global;
+	struct test_compositor *compositor;
 };
 
 /**
