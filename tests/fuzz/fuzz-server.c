@@ -67,6 +67,9 @@
 #define MAX_DST_SIZE (4u << 20)
 /* Pixel-by-pixel checks of a copy only up to this many pixels. */
 #define MAX_CHECKED_PIXELS (1u << 16)
+/* Copy-tier buffers may be as large as a pool no file backs (up to 2 GiB):
+ * above this, reading "every byte" samples one in 4093. */
+#define MAX_READ_EVERY_BYTE (4u << 20)
 
 struct input {
 	const uint8_t *data;
@@ -423,6 +426,14 @@ change_file(struct input *in, int fd)
 
 /* ---- the compositor's side ---- */
 
+static size_t
+read_step(size_t size, bool every_byte)
+{
+	if (size > MAX_READ_EVERY_BYTE)
+		return 4093;
+	return every_byte ? 1 : 61;
+}
+
 static void
 access_buffer(struct session *s, struct sealshm_buffer *buffer, uint8_t how)
 {
@@ -441,7 +452,7 @@ access_buffer(struct session *s, struct sealshm_buffer *buffer, uint8_t how)
 		abort();
 	(void)sealshm_buffer_get_format(buffer);
 	p = sealshm_buffer_begin_access(buffer);
-	for (i = 0; i < size; i += (how & 1) ? 1 : 61)
+	for (i = 0; i < size; i += read_step(size, how & 1))
 		sink ^= p[i];
 	if (size)
 		sink ^= p[size - 1];
@@ -670,9 +681,7 @@ access_region(struct sealshm_buffer *buffer, const pixman_region32_t *damage,
 {
 	size_t size = (size_t)sealshm_buffer_get_stride(buffer) *
 		      (size_t)sealshm_buffer_get_height(buffer);
-	/* Copy-tier buffers may be as large as a pool that no file backs:
-	 * every byte of those would take seconds to read. */
-	size_t step = (how & 4) && size <= MAX_DST_SIZE ? 1 : 4093;
+	size_t step = read_step(size, how & 4);
 	volatile unsigned char sink = 0;
 	unsigned char *p;
 	size_t i;
