@@ -70,17 +70,25 @@ static struct goal goals[MAX_GOALS];
 static int goal_count;
 
 static struct metric *
-metric_add(const char *name, const char *unit, bool higher_better, bool print,
-	   const char *label_a, const char *label_b)
+metric_add(const char *unit, bool higher_better, bool print,
+	   const char *label_a, const char *label_b, const char *name_fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static struct metric *
+metric_add(const char *unit, bool higher_better, bool print,
+	   const char *label_a, const char *label_b, const char *name_fmt, ...)
 {
 	struct metric *m;
+	va_list ap;
 
 	if (metric_count == MAX_METRICS) {
 		fprintf(stderr, "too many metrics\n");
 		exit(EXIT_FAILURE);
 	}
 	m = &metrics[metric_count++];
-	snprintf(m->name, sizeof(m->name), "%s", name);
+	va_start(ap, name_fmt);
+	vsnprintf(m->name, sizeof(m->name), name_fmt, ap);
+	va_end(ap);
 	m->unit = unit;
 	m->higher_better = higher_better;
 	m->print = print;
@@ -370,18 +378,13 @@ bench_frame_loop(const struct config *cfg)
 	int t, k;
 
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		snprintf(name, sizeof(name), "frame-loop-%dx%d", sizes[s][0],
-			 sizes[s][1]);
-		fps = metric_add(name, "fps", true, true, "sealshm",
-				 "libwayland");
-		snprintf(name, sizeof(name), "frame-loop-%dx%d-server-cpu",
-			 sizes[s][0], sizes[s][1]);
-		cpu = metric_add(name, "us/frame", false, true, "sealshm",
-				 "libwayland");
-		snprintf(name, sizeof(name), "frame-loop-%dx%d-server-access",
-			 sizes[s][0], sizes[s][1]);
-		access = metric_add(name, "us/commit", false, false, "sealshm",
-				    "libwayland");
+		fps = metric_add("fps", true, true, "sealshm", "libwayland",
+				 "frame-loop-%dx%d", sizes[s][0], sizes[s][1]);
+		cpu = metric_add("us/frame", false, true, "sealshm",
+				 "libwayland", "%s-server-cpu", fps->name);
+		access = metric_add("us/commit", false, false, "sealshm",
+				    "libwayland", "%s-server-access",
+				    fps->name);
 		for (t = 0; t < cfg->trials; t++) {
 			for (k = 0; k < 2; k++) {
 				struct trial trial = {
@@ -422,12 +425,12 @@ bench_churn(const struct config *cfg)
 	struct metric *rate, *cpu, *access;
 	int t, k;
 
-	rate = metric_add("pool-churn-256x256", "cycles/s", true, true,
-			  "sealshm", "libwayland");
-	cpu = metric_add("pool-churn-256x256-server-cpu", "us/cycle", false,
-			 true, "sealshm", "libwayland");
-	access = metric_add("pool-churn-256x256-server-access", "us/commit",
-			    false, false, "sealshm", "libwayland");
+	rate = metric_add("cycles/s", true, true, "sealshm", "libwayland",
+			  "pool-churn-256x256");
+	cpu = metric_add("us/cycle", false, true, "sealshm", "libwayland",
+			 "%s-server-cpu", rate->name);
+	access = metric_add("us/commit", false, false, "sealshm",
+			    "libwayland", "%s-server-access", rate->name);
 	for (t = 0; t < cfg->trials; t++) {
 		for (k = 0; k < 2; k++) {
 			struct trial trial = {
@@ -468,36 +471,28 @@ bench_resize(const struct config *cfg)
 	struct metric *client_cpu, *server_cpu;
 	struct client_result cres;
 	struct server_result sres;
-	char name[64];
 	double h, p;
 	size_t v;
 	int t, k;
 
 	for (v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
-		snprintf(name, sizeof(name), "resize-%s-time",
-			 variants[v].name);
-		time = metric_add(name, "s", false, true, "sealshm",
-				  "libwayland");
-		snprintf(name, sizeof(name), "resize-%s-mmaps",
-			 variants[v].name);
-		maps = metric_add(name, "calls", false, true, "sealshm",
-				  "libwayland");
-		snprintf(name, sizeof(name), "resize-%s-mmaps-interposed",
-			 variants[v].name);
-		counted = metric_add(name, "calls", false, false, "sealshm",
-				     "libwayland");
-		snprintf(name, sizeof(name), "resize-%s-client-cpu",
-			 variants[v].name);
-		client_cpu = metric_add(name, "s", false, false, "sealshm",
-					"libwayland");
-		snprintf(name, sizeof(name), "resize-%s-server-cpu",
-			 variants[v].name);
-		server_cpu = metric_add(name, "s", false, false, "sealshm",
-					"libwayland");
-		snprintf(name, sizeof(name), "resize-%s-peak-rss",
-			 variants[v].name);
-		rss = metric_add(name, "MiB", false, true, "sealshm",
-				 "libwayland");
+		const char *n = variants[v].name;
+
+		time = metric_add("s", false, true, "sealshm", "libwayland",
+				  "resize-%s-time", n);
+		maps = metric_add("calls", false, true, "sealshm", "libwayland",
+				  "resize-%s-mmaps", n);
+		counted = metric_add("calls", false, false, "sealshm",
+				     "libwayland", "resize-%s-mmaps-interposed",
+				     n);
+		client_cpu = metric_add("s", false, false, "sealshm",
+					"libwayland", "resize-%s-client-cpu",
+					n);
+		server_cpu = metric_add("s", false, false, "sealshm",
+					"libwayland", "resize-%s-server-cpu",
+					n);
+		rss = metric_add("MiB", false, true, "sealshm", "libwayland",
+				 "resize-%s-peak-rss", n);
 		for (t = 0; t < cfg->trials; t++) {
 			for (k = 0; k < 2; k++) {
 				struct trial trial = {
@@ -554,12 +549,12 @@ bench_composition(const struct config *cfg)
 	struct metric *m, *sides;
 	int t, k;
 
-	m = metric_add("composition-1920x1080", "GB/s", true, true, "sealshm",
-		       "memcpy");
+	m = metric_add("GB/s", true, true, "sealshm", "memcpy",
+		       "composition-1920x1080");
 	/* The same pixman call on libwayland's mapping, wrapped in a pixman
 	 * image per commit as a compositor on libwayland has to. */
-	sides = metric_add("composition-1920x1080-pixman", "GB/s", true, true,
-			   "sealshm", "libwayland");
+	sides = metric_add("GB/s", true, true, "sealshm", "libwayland",
+			   "%s-pixman", m->name);
 	for (t = 0; t < cfg->trials; t++) {
 		for (k = 0; k < 2; k++) {
 			struct trial trial = {
@@ -612,20 +607,18 @@ bench_copy_tier(const struct config *cfg)
 	struct metric *frame, *cpu, *access, *full = NULL, *keep = NULL;
 	struct client_result cres;
 	struct server_result sres;
-	char name[80];
 	size_t v;
 	int t, k;
 
 	for (v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
-		frame = metric_add(variants[v].name, "ms/frame", false, true,
-				   "sealshm-copy", "sealshm-strict");
-		snprintf(name, sizeof(name), "%s-server-cpu", variants[v].name);
-		cpu = metric_add(name, "ms/frame", false, true, "sealshm-copy",
-				 "sealshm-strict");
-		snprintf(name, sizeof(name), "%s-server-access",
-			 variants[v].name);
-		access = metric_add(name, "ms/commit", false, false,
-				    "sealshm-copy", "sealshm-strict");
+		frame = metric_add("ms/frame", false, true, "sealshm-copy",
+				   "sealshm-strict", "%s", variants[v].name);
+		cpu = metric_add("ms/frame", false, true, "sealshm-copy",
+				 "sealshm-strict", "%s-server-cpu",
+				 variants[v].name);
+		access = metric_add("ms/commit", false, false, "sealshm-copy",
+				    "sealshm-strict", "%s-server-access",
+				    variants[v].name);
 		if (!full)
 			full = frame;
 		if (!keep && variants[v].mode == SERVER_KEEP)
@@ -685,19 +678,16 @@ bench_scale(const struct config *cfg)
 	struct metric *rss, *anon, *maps, *fds;
 	struct client_result cres;
 	struct server_result sres;
-	char name[64];
 	int t, k;
 
-	snprintf(name, sizeof(name), "scale-%dx3-rss", cfg->scale_clients);
-	rss = metric_add(name, "MiB", false, true, "sealshm", "libwayland");
-	snprintf(name, sizeof(name), "scale-%dx3-rss-anon-growth",
-		 cfg->scale_clients);
-	anon = metric_add(name, "KiB", false, false, "sealshm", "libwayland");
-	snprintf(name, sizeof(name), "scale-%dx3-mappings", cfg->scale_clients);
-	maps = metric_add(name, "mappings", false, true, "sealshm",
-			  "libwayland");
-	snprintf(name, sizeof(name), "scale-%dx3-fds", cfg->scale_clients);
-	fds = metric_add(name, "fds", false, true, "sealshm", "libwayland");
+	rss = metric_add("MiB", false, true, "sealshm", "libwayland",
+			 "scale-%dx3-rss", cfg->scale_clients);
+	anon = metric_add("KiB", false, false, "sealshm", "libwayland",
+			  "%s-anon-growth", rss->name);
+	maps = metric_add("mappings", false, true, "sealshm", "libwayland",
+			  "scale-%dx3-mappings", cfg->scale_clients);
+	fds = metric_add("fds", false, true, "sealshm", "libwayland",
+			 "scale-%dx3-fds", cfg->scale_clients);
 	for (t = 0; t < cfg->trials; t++) {
 		for (k = 0; k < 2; k++) {
 			struct trial trial = {
@@ -740,8 +730,8 @@ bench_revalidate_choice(const struct config *cfg)
 	struct metric *m;
 	int t;
 
-	m = metric_add("resize-revalidate", "ns", false, true, "fstat",
-		       "process_vm_readv");
+	m = metric_add("ns", false, true, "fstat", "process_vm_readv",
+		       "resize-revalidate");
 	for (t = 0; t < cfg->trials; t++) {
 		if (bench_revalidate(iterations, &fstat_ns, &readv_ns) < 0)
 			exit(EXIT_FAILURE);
