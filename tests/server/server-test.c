@@ -127,6 +127,17 @@ fixture_check_baseline(struct fixture *f)
 }
 
 void
+fixture_check_short_read(struct fixture *f)
+{
+	struct sealshm_stats stats;
+
+	sealshm_get_stats(f->shm, &stats);
+	check(stats.copy_short_reads == 1);
+	check(stats.clients_disconnected == 1);
+	check(fixture_log_has(f, SEALSHM_LOG_DEBUG, "file too short"));
+}
+
+void
 client_commit(struct test_client *c, struct wl_surface *surface,
 	      struct wl_buffer *buffer)
 {
@@ -155,6 +166,53 @@ client_commit_fd(struct test_client *c, struct wl_surface *surface, int fd,
 	client_commit(c, surface, buffer);
 	wl_buffer_destroy(buffer);
 	wl_shm_pool_destroy(pool);
+}
+
+void
+client_pool_init(struct client_pool *cp, int fd, int32_t size)
+{
+	cp->c = test_client_connect();
+	cp->surface = wl_compositor_create_surface(cp->c->compositor);
+	cp->fd = fd;
+	cp->pool = wl_shm_create_pool(cp->c->shm, fd, size);
+}
+
+struct wl_buffer *
+client_pool_init_buffer(struct client_pool *cp, int fd, int32_t size,
+			int32_t offset, int32_t width, int32_t height,
+			int32_t stride)
+{
+	client_pool_init(cp, fd, size);
+	return wl_shm_pool_create_buffer(cp->pool, offset, width, height,
+					 stride, WL_SHM_FORMAT_ARGB8888);
+}
+
+void
+client_pool_finish(struct client_pool *cp, struct wl_buffer *buffer)
+{
+	close(cp->fd);
+	if (buffer)
+		wl_buffer_destroy(buffer);
+	if (cp->pool)
+		wl_shm_pool_destroy(cp->pool);
+	wl_surface_destroy(cp->surface);
+	test_client_destroy(cp->c);
+}
+
+void
+client_pool_fail_invalid_fd(struct client_pool *cp, struct wl_buffer *buffer)
+{
+	wl_surface_attach(cp->surface, buffer, 0, 0);
+	wl_surface_commit(cp->surface);
+	client_expect_error(cp->c, &wl_buffer_interface,
+			    WL_SHM_ERROR_INVALID_FD);
+	close(cp->fd);
+	/* The connection is dead: free the proxies without requests. */
+	wl_proxy_destroy((struct wl_proxy *)buffer);
+	if (cp->pool)
+		wl_proxy_destroy((struct wl_proxy *)cp->pool);
+	wl_proxy_destroy((struct wl_proxy *)cp->surface);
+	test_client_destroy(cp->c);
 }
 
 void

@@ -61,6 +61,13 @@ fixture_log_has(struct fixture *f, enum sealshm_log_level level,
 void
 fixture_check_baseline(struct fixture *f);
 
+/*
+ * After a copy-tier client whose file got too short for a committed buffer:
+ * one short read, which disconnected the client, logged as such.
+ */
+void
+fixture_check_short_read(struct fixture *f);
+
 /* Client side. */
 
 /* Attach @p buffer to @p surface, commit, roundtrip: no error allowed. */
@@ -76,6 +83,46 @@ void
 client_commit_fd(struct test_client *c, struct wl_surface *surface, int fd,
 		 int32_t size, int32_t offset, int32_t width, int32_t height,
 		 int32_t stride, uint32_t format);
+
+/*
+ * A connected client with one surface and a pool made from an fd that the
+ * test keeps open, to go on writing to or truncating it.
+ */
+struct client_pool {
+	struct test_client *c;
+	struct wl_surface *surface;
+	int fd;
+	/* NULL once the test destroyed the pool itself. */
+	struct wl_shm_pool *pool;
+};
+
+/* Connect, make the surface and a pool of @p size bytes from @p fd. */
+void
+client_pool_init(struct client_pool *cp, int fd, int32_t size);
+
+/*
+ * client_pool_init(), then a buffer of the pool in WL_SHM_FORMAT_ARGB8888,
+ * returned.
+ */
+struct wl_buffer *
+client_pool_init_buffer(struct client_pool *cp, int fd, int32_t size,
+			int32_t offset, int32_t width, int32_t height,
+			int32_t stride);
+
+/*
+ * Close the fd and destroy @p buffer (may be NULL), the pool, the surface
+ * and the connection: the end of a client that saw no protocol error.
+ */
+void
+client_pool_finish(struct client_pool *cp, struct wl_buffer *buffer);
+
+/*
+ * Attach and commit @p buffer, expect invalid_fd on the wl_buffer (where
+ * libwayland reports its access errors), then close the fd and free the
+ * proxies of @p buffer, the pool, the surface and the dead connection.
+ */
+void
+client_pool_fail_invalid_fd(struct client_pool *cp, struct wl_buffer *buffer);
 
 /* Expect protocol error @p code on an object of @p iface. */
 void

@@ -316,25 +316,14 @@ TEST(copied_partial_damage_other_stride)
 static void
 client_short(void *data)
 {
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_file(true);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer;
 
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
-					   WL_SHM_FORMAT_ARGB8888);
-	check(ftruncate(fd, CUT_AT) == 0);
-	client_commit(c, surface, buffer);
-	wl_surface_attach(surface, buffer, 0, 0);
-	wl_surface_commit(surface);
-	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
-	close(fd);
-	wl_proxy_destroy((struct wl_proxy *)buffer);
-	wl_proxy_destroy((struct wl_proxy *)pool);
-	wl_proxy_destroy((struct wl_proxy *)surface);
-	test_client_destroy(c);
+	buffer = client_pool_init_buffer(&cp, make_file(true),
+					 POOL, OFFSET, W, H, STRIDE);
+	check(ftruncate(cp.fd, CUT_AT) == 0);
+	client_commit(cp.c, cp.surface, buffer);
+	client_pool_fail_invalid_fd(&cp, buffer);
 }
 
 struct short_state {
@@ -402,16 +391,12 @@ run_short(int32_t dst_stride)
 {
 	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
 	struct short_state ss = { .dst_stride = dst_stride };
-	struct sealshm_stats stats;
 
 	fx = fixture_create(&opts, short_commit, &ss);
 	test_display_spawn(fx->d, client_short, NULL);
 	fixture_run(fx);
 	check(ss.commits == 2);
-	sealshm_get_stats(fx->shm, &stats);
-	check(stats.copy_short_reads == 1);
-	check(stats.clients_disconnected == 1);
-	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file too short"));
+	fixture_check_short_read(fx);
 	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "F_SEAL_SHRINK"));
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);

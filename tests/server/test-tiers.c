@@ -180,38 +180,32 @@ static void
 client_tier(void *data)
 {
 	const struct tier_case *tc = data;
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(tc->kind);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer;
 
+	client_pool_init(&cp, make_fd(tc->kind), POOL);
 	if (tc->outcome == REJECT) {
-		client_expect_error(c, &wl_shm_interface,
+		client_expect_error(cp.c, &wl_shm_interface,
 				    WL_SHM_ERROR_INVALID_FD);
-		wl_proxy_destroy((struct wl_proxy *)pool);
-		goto out;
+		wl_proxy_destroy((struct wl_proxy *)cp.pool);
+		cp.pool = NULL;
+		client_pool_finish(&cp, NULL);
+		return;
 	}
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+	buffer = wl_shm_pool_create_buffer(cp.pool, OFFSET, W, H, STRIDE,
 					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	client_commit(c, surface, buffer);
+	client_commit(cp.c, cp.surface, buffer);
+	client_commit(cp.c, cp.surface, buffer);
 
 	if (tc->outcome == SERVER_SEALED) {
 		/* SHRINK was added, GROW never: the pool can still grow. */
-		check(fcntl(fd, F_GET_SEALS) == F_SEAL_SHRINK);
-		check(ftruncate(fd, POOL / 2) < 0 && errno == EPERM);
-		check(ftruncate(fd, 2 * POOL) == 0);
-		wl_shm_pool_resize(pool, 2 * POOL);
-		check(test_client_roundtrip_error(c, NULL) == 0);
+		check(fcntl(cp.fd, F_GET_SEALS) == F_SEAL_SHRINK);
+		check(ftruncate(cp.fd, POOL / 2) < 0 && errno == EPERM);
+		check(ftruncate(cp.fd, 2 * POOL) == 0);
+		wl_shm_pool_resize(cp.pool, 2 * POOL);
+		check(test_client_roundtrip_error(cp.c, NULL) == 0);
 	}
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
-out:
-	close(fd);
-	wl_surface_destroy(surface);
-	test_client_destroy(c);
+	client_pool_finish(&cp, buffer);
 }
 
 static void
@@ -340,26 +334,14 @@ static void
 client_truncate(void *data)
 {
 	const struct truncate_case *tc = data;
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(tc->kind);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer;
 
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
-					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	check(ftruncate(fd, tc->truncate_to) == 0);
-	wl_surface_attach(surface, buffer, 0, 0);
-	wl_surface_commit(surface);
-	/* On the wl_buffer, as libwayland reports its access errors. */
-	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
-	close(fd);
-	wl_proxy_destroy((struct wl_proxy *)buffer);
-	wl_proxy_destroy((struct wl_proxy *)pool);
-	wl_proxy_destroy((struct wl_proxy *)surface);
-	test_client_destroy(c);
+	buffer = client_pool_init_buffer(&cp, make_fd(tc->kind),
+					 POOL, OFFSET, W, H, STRIDE);
+	client_commit(cp.c, cp.surface, buffer);
+	check(ftruncate(cp.fd, tc->truncate_to) == 0);
+	client_pool_fail_invalid_fd(&cp, buffer);
 }
 
 /* @p pixels hold pattern 20 from @p pos for @p left bytes, zeros after. */
@@ -400,17 +382,13 @@ static void
 run_truncate(struct truncate_case *tc)
 {
 	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
-	struct sealshm_stats stats;
 
 	close(make_fd(tc->kind));
 	fx = fixture_create(&opts, check_truncate_commit, tc);
 	test_display_spawn(fx->d, client_truncate, tc);
 	fixture_run(fx);
 	check(tc->commits == 2);
-	sealshm_get_stats(fx->shm, &stats);
-	check(stats.copy_short_reads == 1);
-	check(stats.clients_disconnected == 1);
-	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file too short"));
+	fixture_check_short_read(fx);
 	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "F_SEAL_SHRINK"));
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
@@ -460,37 +438,26 @@ static void
 client_beyond(void *data)
 {
 	const struct beyond_case *bc = data;
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(FD_UNSEALABLE_MEMFD);
-	struct wl_shm_pool *pool =
-		wl_shm_create_pool(c->shm, fd, bc->pool_size);
+	struct client_pool cp;
 	struct wl_buffer *inside, *beyond;
 
+	client_pool_init(&cp, make_fd(FD_UNSEALABLE_MEMFD), bc->pool_size);
 	if (bc->resize_to)
-		wl_shm_pool_resize(pool, bc->resize_to);
-	inside = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
+		wl_shm_pool_resize(cp.pool, bc->resize_to);
+	inside = wl_shm_pool_create_buffer(cp.pool, OFFSET, W, H, STRIDE,
 					   WL_SHM_FORMAT_ARGB8888);
-	beyond = wl_shm_pool_create_buffer(pool, bc->offset, W, H, STRIDE,
+	beyond = wl_shm_pool_create_buffer(cp.pool, bc->offset, W, H, STRIDE,
 					   WL_SHM_FORMAT_ARGB8888);
 	if (bc->truncate_to >= 0) {
-		wl_shm_pool_destroy(pool);
-		pool = NULL;
-		check(ftruncate(fd, bc->truncate_to) == 0);
+		wl_shm_pool_destroy(cp.pool);
+		cp.pool = NULL;
+		check(ftruncate(cp.fd, bc->truncate_to) == 0);
 	} else {
-		client_commit(c, surface, inside);
+		client_commit(cp.c, cp.surface, inside);
 	}
-	wl_surface_attach(surface, beyond, 0, 0);
-	wl_surface_commit(surface);
-	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
-	close(fd);
-	wl_proxy_destroy((struct wl_proxy *)beyond);
+	/* Only a proxy to free: no request reaches the server. */
 	wl_proxy_destroy((struct wl_proxy *)inside);
-	if (pool)
-		wl_proxy_destroy((struct wl_proxy *)pool);
-	wl_proxy_destroy((struct wl_proxy *)surface);
-	test_client_destroy(c);
+	client_pool_fail_invalid_fd(&cp, beyond);
 }
 
 static void
@@ -536,9 +503,7 @@ run_beyond(struct beyond_case *bc)
 	check(stats.resizes_accepted == (bc->resize_to ? 1 : 0));
 	check(stats.resizes_rejected == 0);
 	check(stats.buffers_created == 2);
-	check(stats.copy_short_reads == 1);
-	check(stats.clients_disconnected == 1);
-	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG, "file too short"));
+	fixture_check_short_read(fx);
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
 }
@@ -654,36 +619,25 @@ flipped(uint64_t pos)
 static void
 client_region(void *data)
 {
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(FD_UNSEALABLE_MEMFD);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer;
 	uint8_t byte;
 
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
-					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	fill_pattern(fd, 0, POOL, 21);
-	client_commit(c, surface, buffer);
+	buffer = client_pool_init_buffer(&cp, make_fd(FD_UNSEALABLE_MEMFD),
+					 POOL, OFFSET, W, H, STRIDE);
+	client_commit(cp.c, cp.surface, buffer);
+	fill_pattern(cp.fd, 0, POOL, 21);
+	client_commit(cp.c, cp.surface, buffer);
 	/* The server wrote into rows 50 (read) and 0 (not read). */
-	client_commit(c, surface, buffer);
-	check(pread(fd, &byte, 1, (off_t)ROW(50)) == 1);
+	client_commit(cp.c, cp.surface, buffer);
+	check(pread(cp.fd, &byte, 1, (off_t)ROW(50)) == 1);
 	check(byte == flipped(ROW(50)));
-	check(pread(fd, &byte, 1, (off_t)ROW(0)) == 1);
+	check(pread(cp.fd, &byte, 1, (off_t)ROW(0)) == 1);
 	check(byte == pattern_byte(21, ROW(0)));
 	/* Rows from 20 on are gone; reading rows 0 and 1 is still fine. */
-	check(ftruncate(fd, (off_t)ROW(20)) == 0);
-	client_commit(c, surface, buffer);
-	wl_surface_attach(surface, buffer, 0, 0);
-	wl_surface_commit(surface);
-	client_expect_error(c, &wl_buffer_interface, WL_SHM_ERROR_INVALID_FD);
-	close(fd);
-	wl_proxy_destroy((struct wl_proxy *)buffer);
-	wl_proxy_destroy((struct wl_proxy *)pool);
-	wl_proxy_destroy((struct wl_proxy *)surface);
-	test_client_destroy(c);
+	check(ftruncate(cp.fd, (off_t)ROW(20)) == 0);
+	client_commit(cp.c, cp.surface, buffer);
+	client_pool_fail_invalid_fd(&cp, buffer);
 }
 
 struct region_state {
@@ -788,23 +742,15 @@ TEST(copy_region_reads_writes_and_checks_only_damaged_rows)
 static void
 client_region_mapped(void *data)
 {
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(FD_SEALED_MEMFD);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer;
 
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
-					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
-	fill_pattern(fd, 0, POOL, 21);
-	client_commit(c, surface, buffer);
-	close(fd);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
-	wl_surface_destroy(surface);
-	test_client_destroy(c);
+	buffer = client_pool_init_buffer(&cp, make_fd(FD_SEALED_MEMFD),
+					 POOL, OFFSET, W, H, STRIDE);
+	client_commit(cp.c, cp.surface, buffer);
+	fill_pattern(cp.fd, 0, POOL, 21);
+	client_commit(cp.c, cp.surface, buffer);
+	client_pool_finish(&cp, buffer);
 }
 
 static void
@@ -854,36 +800,28 @@ static int to_client[2];
 static void
 client_write_back(void *data)
 {
-	struct test_client *c = test_client_connect();
-	struct wl_surface *surface =
-		wl_compositor_create_surface(c->compositor);
-	int fd = make_fd(FD_DISK_FILE);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, POOL);
+	struct client_pool cp;
 	struct wl_buffer *buffer, *grown;
 	uint8_t byte;
 
-	buffer = wl_shm_pool_create_buffer(pool, OFFSET, W, H, STRIDE,
-					   WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, buffer);
+	buffer = client_pool_init_buffer(&cp, make_fd(FD_DISK_FILE),
+					 POOL, OFFSET, W, H, STRIDE);
+	client_commit(cp.c, cp.surface, buffer);
 	check(read(to_client[0], &byte, 1) == 1);
-	check(pread(fd, &byte, 1, OFFSET) == 1);
+	check(pread(cp.fd, &byte, 1, OFFSET) == 1);
 	check(byte == 0xa5);
-	check(pread(fd, &byte, 1, OFFSET + 1) == 1);
+	check(pread(cp.fd, &byte, 1, OFFSET + 1) == 1);
 	check(byte == pattern_byte(20, OFFSET + 1));
 
-	check(ftruncate(fd, 2 * POOL) == 0);
-	fill_pattern(fd, POOL, POOL, 20);
-	wl_shm_pool_resize(pool, 2 * POOL);
-	grown = wl_shm_pool_create_buffer(pool, 2 * POOL - BYTES, W, H, STRIDE,
-					  WL_SHM_FORMAT_ARGB8888);
-	client_commit(c, surface, grown);
+	check(ftruncate(cp.fd, 2 * POOL) == 0);
+	fill_pattern(cp.fd, POOL, POOL, 20);
+	wl_shm_pool_resize(cp.pool, 2 * POOL);
+	grown = wl_shm_pool_create_buffer(cp.pool, 2 * POOL - BYTES, W, H,
+					  STRIDE, WL_SHM_FORMAT_ARGB8888);
+	client_commit(cp.c, cp.surface, grown);
 
-	close(fd);
 	wl_buffer_destroy(grown);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
-	wl_surface_destroy(surface);
-	test_client_destroy(c);
+	client_pool_finish(&cp, buffer);
 }
 
 static void
