@@ -103,7 +103,7 @@ client_buffer_layout(int32_t width, int32_t height, uint32_t format,
 		gcd(info->bytes_per_pixel, 4);
 	row = (uint64_t)width * info->bytes_per_pixel;
 	row = (row + align - 1) / align * align;
-	bytes = row * (uint64_t)height;
+	bytes = format_buffer_size(info, (int64_t)row, height);
 	if (row > INT32_MAX || bytes > INT32_MAX ||
 	    !page_round((size_t)bytes, max_pool_size(), &slot)) {
 		errno = EOVERFLOW;

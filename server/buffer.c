@@ -35,6 +35,9 @@ struct sealshm_buffer {
 	int32_t width, height, stride;
 	uint32_t format;
 	uint32_t bytes_per_pixel;
+	/* every plane's bytes from offset; planar YUV has more than rows */
+	size_t size;
+	bool planar;
 	/*
 	 * Into the mapping, or the copy tier's own memory: allocated once,
 	 * so the pointer never changes.
@@ -55,6 +58,7 @@ struct sealshm_buffer {
 	pixman_image_t *image;
 	/* Balances begin/end access, possibly from several threads. */
 	atomic_int accesses;
+	struct wl_signal destroy_signal;
 };
 
 static void
@@ -154,13 +158,25 @@ check_geometry(struct pool *pool, struct wl_resource *resource,
 			      stride, info->name);
 		return false;
 	}
-	if (offset + stride * height > pool->size) {
+	if (info->chroma_planes == 0 && offset + stride * height > pool->size) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			      "offset %" PRId64 " + stride %" PRId64
 			      " * height %" PRId64 " > pool size %" PRId32
 			      "; resize the pool "
 			      "first",
 			      offset, stride, height, pool->size);
+		return false;
+	}
+	/* Renderers read the chroma planes right after the luma plane. */
+	if (info->chroma_planes != 0 &&
+	    offset + (int64_t)format_buffer_size(info, stride, height) >
+		    pool->size) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "offset %" PRId64 " + %" PRIu64 " bytes of %s "
+			      "planes (stride %" PRId64 ") > pool size %" PRId32
+			      "; resize the pool first",
+			      offset, format_buffer_size(info, stride, height),
+			      info->name, stride, pool->size);
 		return false;
 	}
 	return true;
@@ -187,7 +203,7 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	if (!check_geometry(pool, pool_resource, info, offset, width, height,
 			    stride))
 		return;
-	size = (size_t)stride * (size_t)height;
+	size = (size_t)format_buffer_size(info, stride, height);
 	/* A copy-tier buffer costs its size in our memory. */
 	if (!pool->mapping && pool->owner->bytes + size >
 				      pool->owner->shm->max_bytes_per_client) {
@@ -211,6 +227,9 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	buffer->stride = stride;
 	buffer->format = format;
 	buffer->bytes_per_pixel = info->bytes_per_pixel;
+	buffer->size = size;
+	buffer->planar = info->chroma_planes != 0;
+	wl_signal_init(&buffer->destroy_signal);
 
 	if (pool->mapping) {
 		buffer->mapping = pool_mapping_ref(pool->mapping);
@@ -251,6 +270,7 @@ err_no_memory:
 static void
 buffer_free(struct sealshm_buffer *buffer)
 {
+	wl_signal_emit(&buffer->destroy_signal, buffer);
 	if (buffer->image)
 		pixman_image_unref(buffer->image);
 	if (buffer->mapping)
@@ -266,7 +286,8 @@ buffer_free(struct sealshm_buffer *buffer)
 SEALSHM_EXPORT struct sealshm_buffer *
 sealshm_buffer_from_resource(struct wl_resource *resource)
 {
-	assert(resource);
+	if (!resource)
+		return NULL;
 	if (!wl_resource_instance_of(resource, &wl_buffer_interface,
 				     &wl_buffer_impl))
 		return NULL;
@@ -422,6 +443,19 @@ report_short_read(struct sealshm_buffer *buffer, const struct copy_pass *pass)
 			pass->err ? strerror(pass->err) : "file too short");
 }
 
+/* Planar YUV: the planes after the luma rows, which copy_in read whole. */
+static void
+read_chroma(struct sealshm_buffer *buffer, struct copy_pass *pass)
+{
+	size_t start = (size_t)buffer->height * (size_t)buffer->stride;
+	size_t done;
+
+	done = read_file(buffer, start, (char *)buffer->data + start,
+			 buffer->size - start, pass);
+	if (done < buffer->size - start && start + done < buffer->copied)
+		buffer->copied = start + done;
+}
+
 /*
  * One pread per run of rows the damage touches: whole rows keep each run
  * one contiguous read, and pixman's boxes come sorted by y1, so runs
@@ -437,8 +471,9 @@ copy_in(struct sealshm_buffer *buffer, const pixman_region32_t *damage)
 	int n_boxes = 1;
 
 	pixman_region32_clear(&buffer->rows_read);
-	buffer->copied = (size_t)buffer->stride * (size_t)buffer->height;
-	if (damage)
+	buffer->copied = buffer->size;
+	/* Chroma planes have rows of other sizes: all or nothing. */
+	if (damage && !buffer->planar)
 		boxes = pixman_region32_rectangles(damage, &n_boxes);
 	for (int i = 0; i < n_boxes; i++) {
 		if (boxes[i].x2 <= 0 || boxes[i].x1 >= buffer->width)
@@ -458,6 +493,8 @@ copy_in(struct sealshm_buffer *buffer, const pixman_region32_t *damage)
 		run_y2 = y2;
 	}
 	read_rows(buffer, run_y1, run_y2, &pass);
+	if (buffer->planar)
+		read_chroma(buffer, &pass);
 	if (pass.done < pass.wanted)
 		report_short_read(buffer, &pass);
 }
@@ -475,6 +512,9 @@ copy_out(struct sealshm_buffer *buffer)
 	for (int i = 0; i < n_rows; i++) {
 		done = (size_t)rows[i].y1 * (size_t)buffer->stride;
 		end = (size_t)rows[i].y2 * (size_t)buffer->stride;
+		/* planar: the chroma planes follow the last row */
+		if (buffer->planar && rows[i].y2 == buffer->height)
+			end = buffer->size;
 		if (end > buffer->copied)
 			end = buffer->copied;
 		while (done < end) {
@@ -576,7 +616,7 @@ sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 	assert(buffer && dst);
 	all = (pixman_box32_t){ 0, 0, buffer->width, buffer->height };
 	boxes = &all;
-	if (dst_stride < 0 ||
+	if (buffer->planar || dst_stride < 0 ||
 	    (uint64_t)dst_stride <
 		    (uint64_t)buffer->width * buffer->bytes_per_pixel) {
 		errno = EINVAL;
@@ -597,6 +637,29 @@ sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 	if (pass.done < pass.wanted)
 		report_short_read(buffer, &pass);
 	return 0;
+}
+
+SEALSHM_EXPORT void *
+sealshm_buffer_get_data(struct sealshm_buffer *buffer)
+{
+	assert(buffer);
+	return buffer->data;
+}
+
+SEALSHM_EXPORT void
+sealshm_buffer_add_destroy_listener(struct sealshm_buffer *buffer,
+				    struct wl_listener *listener)
+{
+	assert(buffer && listener);
+	wl_signal_add(&buffer->destroy_signal, listener);
+}
+
+SEALSHM_EXPORT struct wl_listener *
+sealshm_buffer_get_destroy_listener(struct sealshm_buffer *buffer,
+				    wl_notify_func_t notify)
+{
+	assert(buffer);
+	return wl_signal_get(&buffer->destroy_signal, notify);
 }
 
 SEALSHM_EXPORT pixman_image_t *

@@ -118,12 +118,21 @@ static struct pool_mapping *
 mapping_create(struct pool *pool, size_t size)
 {
 	struct pool_mapping *mapping = calloc(1, sizeof(*mapping));
-	int prot = PROT_READ | (pool->read_only ? 0 : PROT_WRITE);
+	/*
+	 * A read-only pool (read-only fd, or write-sealed file) gets a
+	 * private writable mapping: a compositor that writes anyway (a
+	 * screen copy into a client buffer) touches copy-on-write pages of
+	 * its own instead of faulting, and the client's file never changes.
+	 * Pages it does not write stay the file's: reads see the client's
+	 * updates.  MAP_NORESERVE: no commit charge for pages never written.
+	 */
+	int flags = pool->read_only ? MAP_PRIVATE | MAP_NORESERVE : MAP_SHARED;
 
 	if (!mapping)
 		return NULL;
 	pool->owner->shm->stats.map_calls++;
-	mapping->data = mmap(NULL, size, prot, MAP_SHARED, pool->fd, 0);
+	mapping->data =
+		mmap(NULL, size, PROT_READ | PROT_WRITE, flags, pool->fd, 0);
 	if (mapping->data == MAP_FAILED) {
 		int saved_errno = errno;
 

@@ -165,8 +165,8 @@ const struct format_info *
 shm_get_format(struct sealshm *shm, uint32_t format)
 {
 	for (size_t i = 0; i < shm->formats_len; i++) {
-		if (shm->formats[i]->shm_format == format)
-			return shm->formats[i];
+		if (shm->formats[i].info.shm_format == format)
+			return &shm->formats[i].info;
 	}
 	return NULL;
 }
@@ -226,7 +226,7 @@ bind_shm(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 	wl_list_insert(&shm->resources, wl_resource_get_link(resource));
 
 	for (size_t i = 0; i < shm->formats_len; i++)
-		wl_shm_send_format(resource, shm->formats[i]->shm_format);
+		wl_shm_send_format(resource, shm->formats[i].info.shm_format);
 }
 
 static void
@@ -238,35 +238,80 @@ handle_display_destroy(struct wl_listener *listener, void *data)
 }
 
 static bool
-has_format(struct sealshm *shm, uint32_t format)
+has_code(const uint32_t *codes, size_t len, uint32_t code)
 {
-	return shm_get_format(shm, format) != NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (codes[i] == code)
+			return true;
+	}
+	return false;
 }
 
+/*
+ * Replace the advertised formats by @p codes (duplicates dropped, order
+ * kept); codes the table lacks become opaque formats when @p allow_opaque.
+ */
 static int
-init_formats(struct sealshm *shm, const struct sealshm_options *options)
+replace_formats(struct sealshm *shm, const uint32_t *codes, size_t len,
+		bool allow_opaque)
 {
-	size_t max = format_table_len + options->extra_formats_len;
+	struct shm_format *formats;
+	const struct format_info *known;
+	size_t n = 0;
 
-	shm->formats = calloc(max, sizeof(*shm->formats));
-	if (!shm->formats)
+	formats = calloc(len ? len : 1, sizeof(*formats));
+	if (!formats)
 		return -1;
-	for (size_t i = 0; i < format_table_len; i++) {
-		if (format_table[i].pixman_format != 0)
-			shm->formats[shm->formats_len++] = &format_table[i];
-	}
-	for (size_t i = 0; i < options->extra_formats_len; i++) {
-		const struct format_info *info;
+	for (size_t i = 0; i < len; i++) {
+		struct shm_format *f = &formats[n];
 
-		info = format_lookup(options->extra_formats[i]);
-		if (!info) {
+		if (has_code(codes, i, codes[i]))
+			continue;
+		known = format_lookup(codes[i]);
+		if (known) {
+			f->info = *known;
+			snprintf(f->name, sizeof(f->name), "%s", known->name);
+		} else if (allow_opaque) {
+			f->info = (struct format_info){
+				.shm_format = codes[i],
+				.bytes_per_pixel = 1,
+			};
+			snprintf(f->name, sizeof(f->name), "0x%08" PRIx32,
+				 codes[i]);
+		} else {
+			free(formats);
 			errno = EINVAL;
 			return -1;
 		}
-		if (!has_format(shm, info->shm_format))
-			shm->formats[shm->formats_len++] = info;
+		f->info.name = f->name;
+		n++;
 	}
+	free(shm->formats);
+	shm->formats = formats;
+	shm->formats_len = n;
 	return 0;
+}
+
+/* Every pixman-readable format, then the options' extra ones. */
+static int
+init_formats(struct sealshm *shm, const struct sealshm_options *options)
+{
+	size_t max = format_table_len + options->extra_formats_len, n = 0;
+	uint32_t *codes;
+	int ret;
+
+	codes = calloc(max, sizeof(*codes));
+	if (!codes)
+		return -1;
+	for (size_t i = 0; i < format_table_len; i++) {
+		if (format_table[i].pixman_format != 0)
+			codes[n++] = format_table[i].shm_format;
+	}
+	for (size_t i = 0; i < options->extra_formats_len; i++)
+		codes[n++] = options->extra_formats[i];
+	ret = replace_formats(shm, codes, n, false);
+	free(codes);
+	return ret;
 }
 
 /*
@@ -378,6 +423,21 @@ sealshm_destroy(struct sealshm *shm)
 		}
 	}
 	sealshm_unref(shm);
+}
+
+SEALSHM_EXPORT int
+sealshm_set_formats(struct sealshm *shm, const uint32_t *formats, size_t count)
+{
+	assert(shm);
+	if (!formats || !has_code(formats, count, SHM_FORMAT_ARGB8888) ||
+	    !has_code(formats, count, SHM_FORMAT_XRGB8888)) {
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"sealshm_set_formats: the list must contain ARGB8888 "
+			"and XRGB8888, which every wl_shm offers");
+		errno = EINVAL;
+		return -1;
+	}
+	return replace_formats(shm, formats, count, true);
 }
 
 SEALSHM_EXPORT void

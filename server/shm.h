@@ -36,12 +36,21 @@ struct sealshm {
 	uint64_t max_pool_size;
 	uint64_t max_bytes_per_client;
 	uint32_t max_pools_per_client;
-	const struct format_info **formats;
+	struct shm_format *formats;	/* advertised, in order */
 	size_t formats_len;
 	sealshm_log_func_t log_handler;
 	void *log_user_data;
 
 	struct sealshm_stats stats;
+};
+
+/*
+ * An advertised format: the table's entry, or for a code sealshm does not
+ * know an opaque one (one byte per pixel, one plane, no pixman image).
+ */
+struct shm_format {
+	struct format_info info;	/* info.name points at name */
+	char name[24];
 };
 
 /*

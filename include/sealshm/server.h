@@ -29,15 +29,19 @@
  * is always refused: it can fault when huge pages run out); the policy's
  * verdict on the seals; the size (> 0, <= the file's size, within the
  * limits; copy-policy pools skip the file's size, see
- * SEALSHM_POLICY_COPY); then the mapping.  Read-only fds and files sealed F_SEAL_WRITE
- * or F_SEAL_FUTURE_WRITE are accepted and mapped read-only.
+ * SEALSHM_POLICY_COPY); then the mapping.  Read-only fds and files sealed
+ * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE are accepted and mapped privately
+ * (MAP_PRIVATE): the compositor's writes, if it makes any, land in
+ * copy-on-write pages of its own and never reach the client's file.
  *
  * Buffers: the format must be advertised; width, height > 0; offset >= 0;
  * stride >= width * bytes per pixel and a multiple of the pixel size; for
  * formats pixman reads (all advertised ones except extra_formats) stride
  * must also be a multiple of 4, because pixman reads rows as 32-bit words
  * (this matters for 1-, 2- and 3-byte formats); offset + stride * height
- * <= the pool's size.  All of it computed in 64 bits.
+ * <= the pool's size, and for planar YUV formats (NV12, YUV420, ...)
+ * offset + every plane's bytes (see sealshm_set_formats()).  All of it
+ * computed in 64 bits.
  *
  * Resize: the new size must be >= the current one; the file's size is
  * checked again (fstat on the pool's fd, which the module keeps open for
@@ -86,6 +90,7 @@ extern "C" {
 #endif
 
 struct wl_display;
+struct wl_listener;
 struct wl_resource;
 
 /** The sealshm wl_shm global; one per display. */
@@ -289,10 +294,38 @@ bool
 sealshm_policy_from_name(const char *name, enum sealshm_policy *policy);
 
 /**
- * The buffer behind a wl_buffer resource, or NULL when the resource was
- * not created by this module (for example a dmabuf).  No reference is
- * taken: the result is valid until the resource is destroyed, unless the
- * caller takes one with sealshm_buffer_ref().
+ * Replace the formats advertised to clients that bind wl_shm from now on
+ * (clients bound before keep the formats they were sent, and every
+ * create_buffer is checked against the current list), as wl_shm.format
+ * codes in the order to advertise them; duplicates are dropped.  The list
+ * must contain ARGB8888 and XRGB8888, which every wl_shm offers.
+ *
+ * Codes sealshm knows keep their checks (bytes per pixel; pixman formats
+ * get a pixman image; planar YUV formats are sized for every plane the
+ * way renderers read them: NV12/NV21 and NV16/NV61 one interleaved chroma
+ * plane of stride bytes per row, YUV420/YVU420, YUV422/YVU422 and
+ * YUV444/YVU444 two planes of stride / hsub bytes per row, each with
+ * height / vsub rows rounded up; YUYV, YVYU, UYVY and VYUY are packed, 2
+ * bytes per pixel).  A code sealshm does not know is accepted as an opaque
+ * format with libwayland's checks: stride >= width, offset + stride *
+ * height within the pool, no pixman image.  sealshm cannot know what a
+ * renderer reads for such a format, so pass only codes whose buffers a
+ * renderer reads within stride * height bytes.
+ *
+ * @return 0, or -1 with errno EINVAL (NULL list, ARGB8888 or XRGB8888
+ * missing; logged at SEALSHM_LOG_ERROR) or ENOMEM; on failure the
+ * advertised formats are unchanged.
+ */
+int
+sealshm_set_formats(struct sealshm *shm, const uint32_t *formats,
+		    size_t count);
+
+/**
+ * The buffer behind a wl_buffer resource, or NULL when the resource is
+ * NULL or was not created by this module (for example a dmabuf).  No
+ * reference is taken: the result is valid until the resource is
+ * destroyed, unless the caller takes one with sealshm_buffer_ref().  It
+ * still works in the resource's destroy listeners.
  */
 struct sealshm_buffer *
 sealshm_buffer_from_resource(struct wl_resource *resource);
@@ -336,9 +369,11 @@ uint32_t
 sealshm_buffer_get_format(struct sealshm_buffer *buffer);
 
 /**
- * True when the compositor may not write to the buffer's memory: the
- * client's fd was read-only or its file sealed F_SEAL_WRITE or
- * F_SEAL_FUTURE_WRITE, so the pool is mapped read-only.
+ * True when the compositor's writes cannot reach the client: its fd was
+ * read-only or its file sealed F_SEAL_WRITE or F_SEAL_FUTURE_WRITE, so
+ * the pool is mapped privately (writing into it does not fault, but only
+ * the compositor sees what it wrote).  Pass wrote = false to
+ * sealshm_buffer_end_access() for such buffers.
  */
 bool
 sealshm_buffer_is_read_only(struct sealshm_buffer *buffer);
@@ -454,12 +489,48 @@ sealshm_buffer_begin_access_region(struct sealshm_buffer *buffer,
  * A rectangle narrower than the buffer costs one pread per row.
  *
  * @return 0, or -1 with errno EINVAL when @p dst_stride is smaller than
- * width * bytes per pixel.  A NULL @p buffer or @p dst is a bug (assert).
+ * width * bytes per pixel, or the format is planar (NV12, YUV420, ...;
+ * use sealshm_buffer_begin_access()).  A NULL @p buffer or @p dst is a bug (assert).
  */
 int
 sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 		       const pixman_region32_t *damage, void *dst,
 		       int32_t dst_stride);
+
+/**
+ * The pointer sealshm_buffer_begin_access() returns, without starting an
+ * access: the same for the buffer's whole life.  For buffers of mapped
+ * pools the memory is the client's pixels and may be read (and, unless
+ * read-only, written) at any time, from any thread, without a fault.  For
+ * buffers of copy-policy pools it is the module's copy, which only the
+ * outermost begin access refreshes (zeros before the first one); read it
+ * on the event loop thread.  For planar formats it points at the luma
+ * plane, and the chroma planes follow at the offsets described at
+ * sealshm_set_formats().
+ */
+void *
+sealshm_buffer_get_data(struct sealshm_buffer *buffer);
+
+/**
+ * Call @p listener->notify(listener, buffer) right before the buffer is
+ * freed (its last reference dropped), while its data and getters are
+ * still valid.  For state a compositor keeps per buffer (a texture, a
+ * wrapper object); find it again with sealshm_buffer_get_destroy_listener().
+ * Remove the listener (wl_list_remove(&listener->link)) if it is freed
+ * earlier.  Event loop thread only.
+ */
+void
+sealshm_buffer_add_destroy_listener(struct sealshm_buffer *buffer,
+				    struct wl_listener *listener);
+
+/**
+ * The listener added with sealshm_buffer_add_destroy_listener() whose
+ * notify function is @p notify, or NULL.
+ */
+struct wl_listener *
+sealshm_buffer_get_destroy_listener(struct sealshm_buffer *buffer,
+				    void (*notify)(struct wl_listener *listener,
+						   void *data));
 
 /**
  * End an access started with sealshm_buffer_begin_access() or
