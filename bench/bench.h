@@ -48,7 +48,13 @@ enum client_kind {
 	CLIENT_RESIZE,
 	/* trial.clients connections with trial.buffers_per_client buffers */
 	CLIENT_SCALE,
+	/* a new pool and buffer destroyed at once, never committed, with a
+	 * roundtrip every BENCH_CHURN_BATCH pools */
+	CLIENT_POOL_CHURN,
 };
+
+/* CLIENT_POOL_CHURN: pools per roundtrip; the first batch is warm-up. */
+#define BENCH_CHURN_BATCH 64
 
 /* How the client allocates its buffers. */
 enum client_alloc {
@@ -85,6 +91,10 @@ struct trial {
 	int frames;
 	int clients;
 	int buffers_per_client;
+	/* on a real compositor (bench_client_run_external): a buffer stays
+	 * busy until a later commit replaces it, so a frame waits only for
+	 * its frame callback */
+	bool external;
 };
 
 struct client_result {
@@ -137,6 +147,16 @@ bench_server_run(const struct trial *trial, const int *fds, int nfds,
 void
 bench_client_run(const struct trial *trial, const int *fds, int nfds,
 		 struct client_result *result);
+
+/*
+ * Run the client of @p trial (CLIENT_FRAME_LOOP or CLIENT_POOL_CHURN) on
+ * the compositor of $WAYLAND_DISPLAY, its surface mapped as an
+ * xdg_toplevel first.  On any failure it prints why and exits the process
+ * with a non-zero status.
+ */
+void
+bench_client_run_external(const struct trial *trial,
+			  struct client_result *result);
 
 /*
  * Time re-validating a resize by fstat() of the pool's fd and by

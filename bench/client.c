@@ -3,7 +3,9 @@
  * Copyright © 2026 the sealshm authors
  *
  * The bench's clients.  The same client code runs against both servers, so
- * a difference in the numbers is a difference of the servers.
+ * a difference in the numbers is a difference of the servers.  The frame
+ * loop and the pool churn also run against a real compositor, on a mapped
+ * xdg_toplevel (bench_client_run_external).
  */
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <sealshm/client.h>
 
 #include "bench.h"
+#include "xdg-shell-client-protocol.h"
 #include "format.h"
 #include "shm-file.h"
 
@@ -29,6 +32,11 @@ struct conn {
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct wl_surface *surface;
+	/* only on a real compositor */
+	struct xdg_wm_base *wm_base;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+	bool configured;
 };
 
 struct buffer {
@@ -72,6 +80,9 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 	else if (strcmp(interface, wl_shm_interface.name) == 0)
 		conn->shm =
 			wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	else if (strcmp(interface, xdg_wm_base_interface.name) == 0)
+		conn->wm_base = wl_registry_bind(registry, name,
+						 &xdg_wm_base_interface, 1);
 }
 
 static void
@@ -85,12 +96,53 @@ static const struct wl_registry_listener registry_listener = {
 };
 
 static void
-conn_open(struct conn *conn, int fd)
+handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
 {
-	memset(conn, 0, sizeof(*conn));
-	conn->display = wl_display_connect_to_fd(fd);
-	if (!conn->display)
-		fail("wl_display_connect_to_fd");
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {
+	.ping = handle_ping,
+};
+
+static void
+handle_xdg_configure(void *data, struct xdg_surface *xdg_surface,
+		     uint32_t serial)
+{
+	struct conn *conn = data;
+
+	xdg_surface_ack_configure(xdg_surface, serial);
+	conn->configured = true;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {
+	.configure = handle_xdg_configure,
+};
+
+/* The size asked for is ignored: the bench commits its own size. */
+static void
+handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel,
+			  int32_t width, int32_t height,
+			  struct wl_array *states)
+{
+}
+
+static void
+handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
+{
+	errno = ECONNRESET;
+	fail("staying mapped (the compositor closed the toplevel)");
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = handle_toplevel_configure,
+	.close = handle_toplevel_close,
+};
+
+/* Connected: bind the globals and create the surface. */
+static void
+conn_setup(struct conn *conn)
+{
 	conn->registry = wl_display_get_registry(conn->display);
 	wl_registry_add_listener(conn->registry, &registry_listener, conn);
 	roundtrip(conn);
@@ -102,9 +154,57 @@ conn_open(struct conn *conn, int fd)
 }
 
 static void
+conn_open(struct conn *conn, int fd)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->display = wl_display_connect_to_fd(fd);
+	if (!conn->display)
+		fail("wl_display_connect_to_fd");
+	conn_setup(conn);
+}
+
+/*
+ * Connect to $WAYLAND_DISPLAY and make the surface an xdg_toplevel: real
+ * compositors send frame callbacks only for mapped surfaces.  The first
+ * configure is acked before this returns; the first commit with a buffer
+ * maps the surface.
+ */
+static void
+conn_open_external(struct conn *conn)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->display = wl_display_connect(NULL);
+	if (!conn->display)
+		fail("wl_display_connect (is WAYLAND_DISPLAY set?)");
+	conn_setup(conn);
+	if (!conn->wm_base) {
+		errno = ENOENT;
+		fail("finding xdg_wm_base");
+	}
+	xdg_wm_base_add_listener(conn->wm_base, &wm_base_listener, conn);
+	conn->xdg_surface =
+		xdg_wm_base_get_xdg_surface(conn->wm_base, conn->surface);
+	xdg_surface_add_listener(conn->xdg_surface, &xdg_surface_listener,
+				 conn);
+	conn->toplevel = xdg_surface_get_toplevel(conn->xdg_surface);
+	xdg_toplevel_add_listener(conn->toplevel, &toplevel_listener, conn);
+	xdg_toplevel_set_title(conn->toplevel, "sealshm-bench");
+	xdg_toplevel_set_app_id(conn->toplevel, "sealshm-bench");
+	wl_surface_commit(conn->surface);
+	while (!conn->configured)
+		dispatch(conn);
+}
+
+static void
 conn_close(struct conn *conn)
 {
+	if (conn->toplevel)
+		xdg_toplevel_destroy(conn->toplevel);
+	if (conn->xdg_surface)
+		xdg_surface_destroy(conn->xdg_surface);
 	wl_surface_destroy(conn->surface);
+	if (conn->wm_base)
+		xdg_wm_base_destroy(conn->wm_base);
 	wl_shm_destroy(conn->shm);
 	wl_compositor_destroy(conn->compositor);
 	wl_registry_destroy(conn->registry);
@@ -259,7 +359,15 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 		}
 		draw((unsigned char *)buffer->data + (size_t)y * stride, stride,
 		     rows, frame);
-		present(conn, buffer->wl_buffer, buffer, trial->width, y, rows);
+		if (trial->external) {
+			/* released when the next commit replaces it */
+			buffer->busy = true;
+			present(conn, buffer->wl_buffer, NULL, trial->width, y,
+				rows);
+		} else {
+			present(conn, buffer->wl_buffer, buffer, trial->width,
+				y, rows);
+		}
 	}
 	result->elapsed_ns = now_ns() - start;
 	result->cpu_ns = cpu_ns() - cpu_start;
@@ -305,6 +413,46 @@ run_churn(const struct trial *trial, struct conn *conn,
 	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = frame - BENCH_WARMUP_FRAMES;
 	munmap(buffer.data, size);
+	close(fd);
+}
+
+/*
+ * Pool churn without frames: each pool is created (its fd sent), gets a
+ * buffer, and both are destroyed at once; a roundtrip every
+ * BENCH_CHURN_BATCH pools makes sure the server handled them.  Nothing is
+ * committed, so the rate is not paced by the compositor's repaints.  The
+ * memfd is reused, as in run_churn.
+ */
+static void
+run_pool_churn(const struct trial *trial, struct conn *conn,
+	       struct client_result *result)
+{
+	size_t size = (size_t)trial->width * BPP * trial->height;
+	uint64_t pools, start = 0, cpu_start = 0;
+	struct wl_shm_pool *pool;
+	struct wl_buffer *wl_buffer;
+	int fd;
+
+	fd = create_memfd(ALLOC_SEALED, size);
+	for (pools = 0;; pools++) {
+		if (pools % BENCH_CHURN_BATCH == 0) {
+			roundtrip(conn);
+			if (pools == BENCH_CHURN_BATCH) {
+				start = now_ns();
+				cpu_start = cpu_ns();
+			}
+			if (pools > BENCH_CHURN_BATCH &&
+			    loop_done(trial, pools - BENCH_CHURN_BATCH, start))
+				break;
+		}
+		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
+		wl_buffer = create_buffer(pool, 0, trial->width, trial->height);
+		wl_buffer_destroy(wl_buffer);
+		wl_shm_pool_destroy(pool);
+	}
+	result->elapsed_ns = now_ns() - start;
+	result->cpu_ns = cpu_ns() - cpu_start;
+	result->frames = pools - BENCH_CHURN_BATCH;
 	close(fd);
 }
 
@@ -516,7 +664,28 @@ bench_client_run(const struct trial *trial, const int *fds, int nfds,
 		run_frame_loop(trial, &conn, result);
 	else if (trial->kind == CLIENT_CHURN)
 		run_churn(trial, &conn, result);
+	else if (trial->kind == CLIENT_POOL_CHURN)
+		run_pool_churn(trial, &conn, result);
 	else
 		run_resize(trial, &conn, result);
+	conn_close(&conn);
+}
+
+void
+bench_client_run_external(const struct trial *trial,
+			  struct client_result *result)
+{
+	struct conn conn;
+
+	memset(result, 0, sizeof(*result));
+	conn_open_external(&conn);
+	if (trial->kind == CLIENT_FRAME_LOOP)
+		run_frame_loop(trial, &conn, result);
+	else if (trial->kind == CLIENT_POOL_CHURN)
+		run_pool_churn(trial, &conn, result);
+	else {
+		errno = EINVAL;
+		fail("choosing the external workload");
+	}
 	conn_close(&conn);
 }

@@ -7,6 +7,11 @@
  * client process over socketpairs; trials of the two sides alternate so
  * that a noisy machine disturbs both alike, and each number is the median
  * of its trials.
+ *
+ * "sealshm-bench external" runs one client alone against the compositor of
+ * $WAYLAND_DISPLAY and prints its rate as one JSON line; the driver
+ * bench/compositors.py runs it against weston and sway with and without
+ * sealshm-run.
  */
 
 #include <errno.h>
@@ -931,6 +936,8 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: sealshm-bench [--quick] [--trials N] [--json FILE]\n"
 		"                     [--cpu N] [--workload NAME[,NAME...]]...\n"
+		"       sealshm-bench external --workload frame|churn "
+		"[--seconds S]\n"
 		"Compares libsealshm-server with libwayland's wl_shm.\n"
 		"  --quick      a few seconds in total: proves the bench works,\n"
 		"               the numbers mean little\n"
@@ -944,6 +951,97 @@ usage(FILE *f)
 	for (i = 0; i < WORKLOAD_COUNT; i++)
 		fprintf(f, " %s", workloads[i].name);
 	fputc('\n', f);
+	fprintf(f,
+		"external: one client on the compositor of $WAYLAND_DISPLAY,\n"
+		"its surface an xdg_toplevel; prints one JSON line.\n"
+		"  frame        two 1920x1080 buffers in one sealed memfd pool,\n"
+		"               each frame paced by wl_surface.frame: frames/s\n"
+		"  churn        a 256x256 pool and buffer created and destroyed,\n"
+		"               a roundtrip every %d: pools/s\n"
+		"  --seconds S  measure for S seconds after warm-up (default "
+		"3)\n",
+		BENCH_CHURN_BATCH);
+}
+
+/* sealshm-bench external: @p argv[0] is "external". */
+static int
+external_main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct trial trial = { .alloc = ALLOC_SEALED, .external = true };
+	const char *workload = NULL, *unit, *display;
+	struct client_result res;
+	double duration = 3.0;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "w:s:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			workload = optarg;
+			break;
+		case 's':
+			duration = strtod(optarg, &end);
+			if (*end || !(duration > 0 && duration <= 3600)) {
+				fprintf(stderr, "bench: --seconds takes a "
+						"number above 0, at most "
+						"3600\n");
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc || !workload) {
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	if (strcmp(workload, "frame") == 0) {
+		trial.kind = CLIENT_FRAME_LOOP;
+		trial.width = 1920;
+		trial.height = 1080;
+		unit = "frames/s";
+	} else if (strcmp(workload, "churn") == 0) {
+		trial.kind = CLIENT_POOL_CHURN;
+		trial.width = 256;
+		trial.height = 256;
+		unit = "pools/s";
+	} else {
+		fprintf(stderr, "bench: unknown external workload '%s'\n",
+			workload);
+		return EXIT_FAILURE;
+	}
+	trial.duration = duration;
+	display = getenv("WAYLAND_DISPLAY");
+
+	bench_client_run_external(&trial, &res);
+
+	fputs("{\"workload\": ", stdout);
+	json_string(stdout, workload);
+	fputs(", \"display\": ", stdout);
+	json_string(stdout, display ? display : "");
+	fprintf(stdout, ", \"width\": %d, \"height\": %d, \"count\": %llu",
+		trial.width, trial.height, (unsigned long long)res.frames);
+	fputs(", \"seconds\": ", stdout);
+	json_number(stdout, seconds(res.elapsed_ns));
+	fputs(", \"rate\": ", stdout);
+	json_number(stdout, res.frames / seconds(res.elapsed_ns));
+	fputs(", \"unit\": ", stdout);
+	json_string(stdout, unit);
+	fputs(", \"client_cpu_s\": ", stdout);
+	json_number(stdout, seconds(res.cpu_ns));
+	fputs("}\n", stdout);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* The last CPU this process may run on (containers may allow only some). */
@@ -1003,6 +1101,9 @@ main(int argc, char **argv)
 	cpu_set_t cpus;
 	int opt, trials = 0, i;
 	char *end;
+
+	if (argc > 1 && strcmp(argv[1], "external") == 0)
+		return external_main(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "qt:j:w:c:h", options, NULL)) !=
 	       -1) {
