@@ -19,9 +19,6 @@
 #include "sealshm-shm-server-protocol.h"
 #include "shm.h"
 
-#define DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
-#define DEFAULT_MAX_POOLS_PER_CLIENT 4096u
-
 static const char *const reject_reason_names[] = {
 	[SEALSHM_REJECT_NOT_REGULAR] = "not-regular",
 	[SEALSHM_REJECT_NOT_SHMEM] = "not-shmem",
@@ -358,13 +355,14 @@ sealshm_create(struct wl_display *display,
 	wl_list_init(&shm->clients);
 	shm->policy = options->policy;
 	shm->max_pool_size =
-		options->max_pool_size ? options->max_pool_size : INT32_MAX;
+		options->max_pool_size ? options->max_pool_size
+				       : SEALSHM_DEFAULT_MAX_POOL_SIZE;
 	shm->max_bytes_per_client = options->max_bytes_per_client
 					    ? options->max_bytes_per_client
-					    : DEFAULT_MAX_BYTES_PER_CLIENT;
+					    : SEALSHM_DEFAULT_MAX_BYTES_PER_CLIENT;
 	shm->max_pools_per_client = options->max_pools_per_client
 					    ? options->max_pools_per_client
-					    : DEFAULT_MAX_POOLS_PER_CLIENT;
+					    : SEALSHM_DEFAULT_MAX_POOLS_PER_CLIENT;
 	shm->log_handler = options->log_handler ? options->log_handler
 						: default_log_handler;
 	shm->log_user_data = options->log_user_data;

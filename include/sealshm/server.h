@@ -184,6 +184,11 @@ enum sealshm_reject_reason {
 	SEALSHM_REJECT_REASON_COUNT,
 };
 
+/** Defaults of the limits in struct sealshm_options. */
+#define SEALSHM_DEFAULT_MAX_POOL_SIZE UINT64_C(2147483647)
+#define SEALSHM_DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
+#define SEALSHM_DEFAULT_MAX_POOLS_PER_CLIENT 4096u
+
 /**
  * Options of sealshm_create().  Zero-initialise, then set what you need:
  * every zero field means "the default".  The caller allocates this
