@@ -27,10 +27,8 @@
 #include "test-runner.h"
 
 /* libwayland 1.24 adds these; 1.21's header lacks them. */
-struct wl_shm_buffer *
-wl_shm_buffer_ref(struct wl_shm_buffer *buffer);
-void
-wl_shm_buffer_unref(struct wl_shm_buffer *buffer);
+struct wl_shm_buffer *wl_shm_buffer_ref(struct wl_shm_buffer *buffer);
+void wl_shm_buffer_unref(struct wl_shm_buffer *buffer);
 
 #define NV12 0x3231564eu   /* 'NV12' */
 #define YUV420 0x32315559u /* 'YU12' */
@@ -52,8 +50,8 @@ struct seen {
 };
 
 static struct test_display *
-start(const char *policy, void (*commit)(struct wl_resource *,
-					 struct wl_resource *, void *),
+start(const char *policy,
+      void (*commit)(struct wl_resource *, struct wl_resource *, void *),
       struct seen *seen)
 {
 	struct test_display *d;
@@ -113,7 +111,8 @@ simple_client(void *data)
 	const struct client_args *a = data;
 	int fd = test_client_make_memfd((uint64_t)a->file_size, a->seals);
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 
@@ -149,8 +148,10 @@ run_client(const char *policy, struct client_args *args, struct seen *seen)
 TEST(every_call_lands_in_the_shim)
 {
 	struct sigaction sa;
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    WL_SHM_FORMAT_ARGB8888, -1, NULL };
+	struct client_args args = {
+		F_SEAL_SHRINK,		4096, 4096, 16, 16, 64,
+		WL_SHM_FORMAT_ARGB8888, -1,   NULL
+	};
 	struct seen seen = { 0 };
 
 	run_client("strict", &args, &seen);
@@ -178,8 +179,10 @@ handle_commit_foreign(struct wl_resource *surface, struct wl_resource *resource,
 
 TEST(get_null_and_foreign_buffers)
 {
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    WL_SHM_FORMAT_ARGB8888, -1, NULL };
+	struct client_args args = {
+		F_SEAL_SHRINK,		4096, 4096, 16, 16, 64,
+		WL_SHM_FORMAT_ARGB8888, -1,   NULL
+	};
 	struct seen seen = { 0 };
 	struct test_display *d = start("strict", handle_commit_foreign, &seen);
 
@@ -218,8 +221,10 @@ handle_commit_listen(struct wl_resource *surface, struct wl_resource *resource,
 
 TEST(same_pointer_also_in_destroy_listeners)
 {
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    WL_SHM_FORMAT_ARGB8888, -1, NULL };
+	struct client_args args = {
+		F_SEAL_SHRINK,		4096, 4096, 16, 16, 64,
+		WL_SHM_FORMAT_ARGB8888, -1,   NULL
+	};
 	struct seen seen = { 0 };
 	struct test_display *d = start("strict", handle_commit_listen, &seen);
 
@@ -287,8 +292,14 @@ run_format_client(struct client_args *args, struct seen *seen)
 
 TEST(sealshm_extras_are_not_advertised)
 {
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    ABGR8888, WL_SHM_ERROR_INVALID_FORMAT,
+	struct client_args args = { F_SEAL_SHRINK,
+				    4096,
+				    4096,
+				    16,
+				    16,
+				    64,
+				    ABGR8888,
+				    WL_SHM_ERROR_INVALID_FORMAT,
 				    &wl_shm_pool_interface };
 	struct seen seen = { 0 };
 
@@ -299,9 +310,15 @@ TEST(sealshm_extras_are_not_advertised)
 TEST(unknown_format_gets_libwaylands_size_check)
 {
 	struct client_args ok = { F_SEAL_SHRINK, 4096, 4096, 64, 64, 64,
-				  OPAQUE, -1, NULL };
-	struct client_args narrow = { F_SEAL_SHRINK, 4096, 4096, 64, 64, 63,
-				      OPAQUE, WL_SHM_ERROR_INVALID_STRIDE,
+				  OPAQUE,	 -1,   NULL };
+	struct client_args narrow = { F_SEAL_SHRINK,
+				      4096,
+				      4096,
+				      64,
+				      64,
+				      63,
+				      OPAQUE,
+				      WL_SHM_ERROR_INVALID_STRIDE,
 				      &wl_shm_pool_interface };
 	struct seen seen = { 0 }, seen2 = { 0 };
 
@@ -314,11 +331,17 @@ TEST(unknown_format_gets_libwaylands_size_check)
 TEST(planar_buffers_must_hold_every_plane)
 {
 	/* 64x64 YUV420: 4096 luma bytes, then 2 * 32 * 32 chroma bytes. */
-	struct client_args luma_only = { F_SEAL_SHRINK, 4096, 4096, 64, 64, 64,
-					 YUV420, WL_SHM_ERROR_INVALID_STRIDE,
+	struct client_args luma_only = { F_SEAL_SHRINK,
+					 4096,
+					 4096,
+					 64,
+					 64,
+					 64,
+					 YUV420,
+					 WL_SHM_ERROR_INVALID_STRIDE,
 					 &wl_shm_pool_interface };
 	struct client_args whole = { F_SEAL_SHRINK, 6144, 6144, 64, 64, 64,
-				     YUV420, -1, NULL };
+				     YUV420,	    -1,	  NULL };
 	struct seen seen = { 0 }, seen2 = { 0 };
 
 	run_format_client(&luma_only, &seen);
@@ -341,8 +364,10 @@ read_without_access(struct seen *seen, struct wl_shm_buffer *buffer)
 
 TEST(get_data_needs_no_access_on_mapped_pools)
 {
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    WL_SHM_FORMAT_ARGB8888, -1, NULL };
+	struct client_args args = {
+		F_SEAL_SHRINK,		4096, 4096, 16, 16, 64,
+		WL_SHM_FORMAT_ARGB8888, -1,   NULL
+	};
 	struct seen seen = { .act = read_without_access };
 
 	run_client("seal", &args, &seen);
@@ -359,7 +384,8 @@ grow_client(void *data)
 {
 	int fd = test_client_make_memfd(1 << 20, F_SEAL_SHRINK);
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *a, *b;
 
@@ -419,8 +445,10 @@ ref_pool_and_keep(struct seen *seen, struct wl_shm_buffer *buffer)
 
 TEST(ref_pool_outlives_buffer_pool_and_client)
 {
-	struct client_args args = { F_SEAL_SHRINK, 4096, 4096, 16, 16, 64,
-				    WL_SHM_FORMAT_ARGB8888, -1, NULL };
+	struct client_args args = {
+		F_SEAL_SHRINK,		4096, 4096, 16, 16, 64,
+		WL_SHM_FORMAT_ARGB8888, -1,   NULL
+	};
 	struct seen seen = { .act = ref_pool_and_keep };
 
 	run_client("strict", &args, &seen);
@@ -447,7 +475,8 @@ read_only_client(void *data)
 	int seals = *(int *)data;
 	int fd = test_client_make_memfd(4096, F_SEAL_SHRINK);
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	char path[64];
 	uint8_t byte;
 	int ro;
@@ -510,7 +539,8 @@ copy_client(void *data)
 {
 	int fd = memfd_create("unsealable", MFD_CLOEXEC);
 	struct test_client *c = test_client_connect();
-	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 	uint8_t byte;
@@ -612,9 +642,15 @@ TEST(bad_configuration_fails_closed)
 
 TEST(limits_come_from_the_environment)
 {
-	struct client_args args = { F_SEAL_SHRINK, 8192, 8192, 16, 16, 64,
+	struct client_args args = { F_SEAL_SHRINK,
+				    8192,
+				    8192,
+				    16,
+				    16,
+				    64,
 				    WL_SHM_FORMAT_ARGB8888,
-				    WL_SHM_ERROR_INVALID_FD, &wl_shm_interface };
+				    WL_SHM_ERROR_INVALID_FD,
+				    &wl_shm_interface };
 	struct seen seen = { 0 };
 
 	setenv("SEALSHM_MAX_POOL_SIZE", "4K", 1);
@@ -625,9 +661,15 @@ TEST(limits_come_from_the_environment)
 
 TEST(strict_policy_refuses_unsealed_memfds)
 {
-	struct client_args args = { 0, 4096, 4096, 16, 16, 64,
+	struct client_args args = { 0,
+				    4096,
+				    4096,
+				    16,
+				    16,
+				    64,
 				    WL_SHM_FORMAT_ARGB8888,
-				    WL_SHM_ERROR_INVALID_FD, &wl_shm_interface };
+				    WL_SHM_ERROR_INVALID_FD,
+				    &wl_shm_interface };
 	struct seen seen = { 0 };
 
 	run_client("strict", &args, &seen);
