@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# install-test.sh SOURCE_ROOT BUILD_ROOT CC...: configure the source tree
+# install-test.sh SOURCE_ROOT BUILD_ROOT LIBVERSION CC...: configure the source tree
 # with a temporary --prefix, build and install it there, check what was
 # installed (and what BUILD_ROOT, the build under test, would install), then
 # build mini-compositor.c and mini-client.c with nothing but
@@ -18,7 +18,8 @@ set -eu
 
 src=$(cd "$1" && pwd)
 build_under_test=$2
-shift 2
+libversion=$3
+shift 3
 # The C compiler command of the build under test (maybe "ccache cc").
 cc=$*
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,20 +68,22 @@ case $libdir in
 esac
 
 step "installed files"
-for lib in server client; do
+for lib in server client wl-shm; do
 	so=$libdir/libsealshm-$lib.so
-	[ -f "$so.0.1.0" ] || fail "$so.0.1.0 is not installed"
-	[ "$(readlink "$so.0")" = "libsealshm-$lib.so.0.1.0" ] ||
-		fail "$so.0 is not a link to libsealshm-$lib.so.0.1.0"
+	[ -f "$so.$libversion" ] || fail "$so.$libversion is not installed"
+	[ "$(readlink "$so.0")" = "libsealshm-$lib.so.$libversion" ] ||
+		fail "$so.0 is not a link to libsealshm-$lib.so.$libversion"
 	[ "$(readlink "$so")" = "libsealshm-$lib.so.0" ] ||
 		fail "$so (for -l at link time) is not a link to the soname"
-	[ -f "$prefix/include/sealshm/$lib.h" ] ||
-		fail "include/sealshm/$lib.h is not installed"
 	[ -f "$libdir/pkgconfig/sealshm-$lib.pc" ] ||
 		fail "$libdir/pkgconfig/sealshm-$lib.pc is not installed"
+	# libwayland's wl_shm functions are unversioned; so are the shim's.
+	[ "$lib" = wl-shm ] && continue
+	[ -f "$prefix/include/sealshm/$lib.h" ] ||
+		fail "include/sealshm/$lib.h is not installed"
 	upper=$(echo "$lib" | tr '[:lower:]' '[:upper:]')
-	if [ -f "$so.0.1.0" ]; then
-		"$here/check-soname.sh" "$so.0.1.0" "libsealshm-$lib.so.0" \
+	if [ -f "$so.$libversion" ]; then
+		"$here/check-soname.sh" "$so.$libversion" "libsealshm-$lib.so.0" \
 			"SEALSHM_${upper}_" "SEALSHM_${upper}_0.1" ||
 			fail "installed libsealshm-$lib's soname or versions"
 	fi
@@ -93,7 +96,8 @@ import json, sys
 for t in json.load(sys.stdin):
     if t["type"] == "executable" and t["name"].startswith("sealshm-"):
         print(t["name"])')
-for name in sealshm-compositor sealshm-demo-client sealshm-fuzz-truncate; do
+for name in sealshm-compositor sealshm-demo-client sealshm-fuzz-truncate \
+	sealshm-run; do
 	if ! echo "$programs" | grep -q -x "$name"; then
 		fail "$name is not built by the project"
 		continue
@@ -110,13 +114,17 @@ done
 # which has the tests enabled.
 rel_libdir=${libdir#"$prefix"/}
 expected=$({
-	for lib in server client; do
-		echo "include/sealshm/$lib.h"
+	for lib in server client wl-shm; do
+		[ "$lib" = wl-shm ] || echo "include/sealshm/$lib.h"
 		echo "$rel_libdir/pkgconfig/sealshm-$lib.pc"
-		for suffix in "" .0 .0.1.0; do
+		for suffix in "" .0 ".$libversion"; do
 			echo "$rel_libdir/libsealshm-$lib.so$suffix"
 		done
 	done
+	echo "bin/sealshm-run"
+	if command -v scdoc >/dev/null 2>&1; then
+		echo "share/man/man1/sealshm-run.1"
+	fi
 	for name in sealshm-compositor sealshm-demo-client \
 		sealshm-fuzz-truncate; do
 		echo "bin/$name"
@@ -144,7 +152,10 @@ with open(os.path.join(info, "intro-installed.json")) as f:
     planned = sorted(os.path.basename(p) for p in json.load(f).values())
 expected = []
 for path in sys.stdin.read().split():
-    if path.startswith(("bin/", "share/man/")) and not options["demo"]:
+    demo_only = not path.endswith("sealshm-run") and \
+        not path.endswith("sealshm-run.1")
+    if path.startswith(("bin/", "share/man/")) and demo_only and \
+            not options["demo"]:
         continue
     if path.startswith("share/man/") and options["man-pages"] == "disabled":
         continue
@@ -188,6 +199,18 @@ for pair in compositor:server client:client; do
 done
 if ! "$tmp/mini-compositor" "$frames" "$tmp/mini-client" "$frames"; then
 	fail "mini-client against mini-compositor"
+fi
+
+step "the installed sealshm-run preloads the installed shim"
+# No LD_LIBRARY_PATH: the shim finds libsealshm-server by its RUNPATH.
+preload=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD "$prefix/bin/sealshm-run" \
+	-- /usr/bin/env 2>/dev/null | sed -n 's/^LD_PRELOAD=//p')
+[ "$preload" = "$libdir/libsealshm-wl-shm.so.0" ] ||
+	fail "installed sealshm-run preloads '$preload'"
+if ! env -u LD_LIBRARY_PATH ldd "$libdir/libsealshm-wl-shm.so.0" |
+	grep -q -F "libsealshm-server.so.0 => $libdir/libsealshm-server.so.0"; then
+	env -u LD_LIBRARY_PATH ldd "$libdir/libsealshm-wl-shm.so.0" >&2
+	fail "the installed shim does not find the installed libsealshm-server"
 fi
 
 if [ -x "$prefix/bin/sealshm-compositor" ] &&
