@@ -15,18 +15,17 @@
  * with RGB565 added after wl_display_init_shm, as wlroots does.  Every
  * commit reads every byte of its shm buffer between begin and end access
  * and hashes the visible pixels.  Like wlroots 0.15, it takes a pool
- * reference and the data pointer at the commit, and one frame later (at
- * the next 16 ms tick) reads through that pointer again, without
- * begin_access when the wl_buffer is gone by then, and drops the reference;
- * the tick then releases the buffer and sends the frame callbacks.  Their
- * time counts the surface's frames, 16 ms each, so that clients animating
- * by time draw the same frames on every run.
+ * reference and the data pointer at the commit, reads through that pointer
+ * again one frame later (at the next 16 ms tick; without begin_access when
+ * the wl_buffer is gone by then) and drops the reference.  The tick then
+ * releases the buffer and sends the frame callbacks, whose time counts the
+ * surface's frames, 16 ms each: clients animating by time draw the same
+ * frames on every run.
  *
- * With a CLIENT it exits when the client does, once the client's
- * connections are gone: status 0 when the client exited 0 (or was stopped
- * by --exit-after), 1 otherwise.  On exit it prints whether a SIGBUS
- * handler is installed in this process and the fd counts, and the report
- * (JSON) says what it saw.
+ * With a CLIENT it exits when the client has exited and its connections
+ * are gone: status 0 when the client exited 0 or was stopped by
+ * --exit-after, 1 otherwise.  At exit it prints whether this process has a
+ * SIGBUS handler and its fd counts; the report (JSON) says what it saw.
  */
 
 #include <dirent.h>
@@ -50,15 +49,11 @@
 #include "xdg-shell-server-protocol.h"
 
 #define TICK_MS 16
+#define END_WAIT_MS 5000
 #define MAX_FORMATS 64
 #define MAX_ERRORS 32
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME UINT64_C(0x100000001b3)
-
-struct surface_stats {
-	uint64_t commits, frames, hash, hashed, last_checksum;
-	int32_t width, height;
-};
 
 struct error_record {
 	char interface[48];
@@ -68,48 +63,40 @@ struct error_record {
 
 struct server {
 	struct wl_display *display;
-	struct wl_event_loop *loop;
 	struct wl_event_source *tick, *end_timer;
 	bool tick_armed, ending, stopped;
-	struct wl_list surfaces; /* struct surface.link */
+	struct wl_list surfaces; /* live ones: struct surface.link */
+	struct wl_list gone;	 /* destroyed, kept for the report */
 	struct wl_list held;	 /* struct held.link */
 	struct wl_listener client_created;
 	int clients, clients_total;
-	uint64_t hash_frames; /* 0: all */
+	uint64_t hash_frames; /* 0: every frame */
+	pid_t child;	      /* > 0 while it runs */
+	int child_status;
 
-	/* what the report says */
-	struct surface_stats *stats;
-	size_t stats_len, stats_cap;
+	/* for the report */
 	uint64_t commits, buffer_commits, callbacks, releases, rereads;
-	uint64_t reread_mismatches;
+	uint64_t reread_mismatches, errors_len;
 	struct wl_client *format_client; /* whose wl_shm formats we list */
 	bool formats_done;
 	uint32_t formats[MAX_FORMATS];
 	int formats_len;
 	struct error_record errors[MAX_ERRORS];
-	uint64_t errors_len;
-
-	pid_t child; /* running: > 0 */
-	bool spawned;
-	int child_status;
-};
-
-struct client_watch {
-	struct wl_listener destroy;
-	struct server *server;
 };
 
 struct surface {
 	struct server *server;
 	struct wl_resource *resource, *xdg_surface, *toplevel;
 	struct wl_list link;
-	size_t stats; /* index into server.stats */
-	struct wl_resource *pending;
+	struct wl_resource *pending; /* attached, not committed */
 	struct wl_listener pending_destroy;
 	bool attached, configure_sent, acked;
 	struct wl_list pending_frames, frames; /* wl_resource links */
 	struct wl_resource *current;	       /* presented, not yet released */
 	struct wl_listener current_destroy;
+	/* for the report */
+	uint64_t commits, frames_presented, hash, hashed, last_checksum;
+	int32_t width, height;
 };
 
 /* A pool reference kept from a commit until the next tick. */
@@ -122,6 +109,11 @@ struct held {
 	uint64_t checksum;
 	struct wl_resource *buffer; /* NULL once destroyed */
 	struct wl_listener buffer_destroy;
+};
+
+struct client_watch {
+	struct wl_listener destroy;
+	struct server *server;
 };
 
 static int
@@ -163,13 +155,23 @@ read_pixels(const unsigned char *data, int32_t width, int32_t height,
 	return hash;
 }
 
+/* Forget the resource @p listener watches (unless it already has). */
 static void
-schedule_tick(struct server *server)
+unwatch(struct wl_listener *listener, struct wl_resource **watched)
 {
-	if (server->tick_armed)
-		return;
-	server->tick_armed = true;
-	wl_event_source_timer_update(server->tick, TICK_MS);
+	*watched = NULL;
+	wl_list_remove(&listener->link);
+	wl_list_init(&listener->link);
+}
+
+static void
+watch(struct wl_listener *listener, struct wl_resource **watched,
+      struct wl_resource *resource)
+{
+	unwatch(listener, watched);
+	*watched = resource;
+	if (resource)
+		wl_resource_add_destroy_listener(resource, listener);
 }
 
 static void
@@ -177,9 +179,23 @@ handle_held_buffer_destroy(struct wl_listener *listener, void *data)
 {
 	struct held *h = wl_container_of(listener, h, buffer_destroy);
 
-	h->buffer = NULL;
-	wl_list_remove(&h->buffer_destroy.link);
-	wl_list_init(&h->buffer_destroy.link);
+	unwatch(listener, &h->buffer);
+}
+
+static void
+handle_pending_destroy(struct wl_listener *listener, void *data)
+{
+	struct surface *s = wl_container_of(listener, s, pending_destroy);
+
+	unwatch(listener, &s->pending);
+}
+
+static void
+handle_current_destroy(struct wl_listener *listener, void *data)
+{
+	struct surface *s = wl_container_of(listener, s, current_destroy);
+
+	unwatch(listener, &s->current);
 }
 
 /* One frame later: read through the saved pointer, drop the reference. */
@@ -200,7 +216,7 @@ held_finish(struct server *server, struct held *h)
 	if (checksum != h->checksum)
 		server->reread_mismatches++;
 	wl_shm_pool_unref(h->pool);
-	wl_list_remove(&h->buffer_destroy.link);
+	unwatch(&h->buffer_destroy, &h->buffer);
 	wl_list_remove(&h->link);
 	free(h);
 }
@@ -212,29 +228,25 @@ release_current(struct surface *s)
 		return;
 	wl_buffer_send_release(s->current);
 	s->server->releases++;
-	s->current = NULL;
-	wl_list_remove(&s->current_destroy.link);
-	wl_list_init(&s->current_destroy.link);
+	unwatch(&s->current_destroy, &s->current);
 }
 
 static int
 handle_tick(void *data)
 {
 	struct server *server = data;
-	struct surface *s;
-	struct held *h, *tmp;
 	struct wl_resource *cb, *next;
+	struct held *h, *tmp;
+	struct surface *s;
 
 	server->tick_armed = false;
 	wl_list_for_each_safe (h, tmp, &server->held, link)
 		held_finish(server, h);
 	wl_list_for_each (s, &server->surfaces, link) {
-		struct surface_stats *st = &server->stats[s->stats];
-
 		release_current(s);
 		wl_resource_for_each_safe (cb, next, &s->frames) {
-			wl_callback_send_done(cb,
-					      (uint32_t)(st->frames * TICK_MS));
+			wl_callback_send_done(
+				cb, (uint32_t)(s->frames_presented * TICK_MS));
 			wl_resource_destroy(cb);
 			server->callbacks++;
 		}
@@ -242,27 +254,75 @@ handle_tick(void *data)
 	return 0;
 }
 
+static void
+schedule_tick(struct server *server)
+{
+	if (server->tick_armed)
+		return;
+	server->tick_armed = true;
+	wl_event_source_timer_update(server->tick, TICK_MS);
+}
+
+/* ---- resources ---- */
+
+static struct wl_resource *
+create_resource(struct wl_client *client, const struct wl_interface *interface,
+		int version, uint32_t id, const void *impl, void *data,
+		wl_resource_destroy_func_t destroy)
+{
+	struct wl_resource *resource =
+		wl_resource_create(client, interface, version, id);
+
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	wl_resource_set_implementation(resource, impl, data, destroy);
+	return resource;
+}
+
+static void
+destroy_resource(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+/* wl_region, xdg_toplevel and wl_output requests change nothing here:
+ * one dispatcher accepts them all and destroys on destroy or release. */
+static int
+dispatch_ignore(const void *impl, void *target, uint32_t opcode,
+		const struct wl_message *message, union wl_argument *args)
+{
+	if (strcmp(message->name, "destroy") == 0 ||
+	    strcmp(message->name, "release") == 0)
+		wl_resource_destroy(target);
+	return 0;
+}
+
+static struct wl_resource *
+create_ignoring(struct wl_client *client, const struct wl_interface *interface,
+		int version, uint32_t id, void *data,
+		wl_resource_destroy_func_t destroy)
+{
+	struct wl_resource *resource =
+		wl_resource_create(client, interface, version, id);
+
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	wl_resource_set_dispatcher(resource, dispatch_ignore, NULL, data,
+				   destroy);
+	return resource;
+}
+
+static void
+unlink_resource(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
 /* ---- wl_surface ---- */
-
-static void
-handle_pending_destroy(struct wl_listener *listener, void *data)
-{
-	struct surface *s = wl_container_of(listener, s, pending_destroy);
-
-	s->pending = NULL;
-	wl_list_remove(&s->pending_destroy.link);
-	wl_list_init(&s->pending_destroy.link);
-}
-
-static void
-handle_current_destroy(struct wl_listener *listener, void *data)
-{
-	struct surface *s = wl_container_of(listener, s, current_destroy);
-
-	s->current = NULL;
-	wl_list_remove(&s->current_destroy.link);
-	wl_list_init(&s->current_destroy.link);
-}
 
 static void
 surface_attach(struct wl_client *client, struct wl_resource *resource,
@@ -270,12 +330,8 @@ surface_attach(struct wl_client *client, struct wl_resource *resource,
 {
 	struct surface *s = wl_resource_get_user_data(resource);
 
-	wl_list_remove(&s->pending_destroy.link);
-	wl_list_init(&s->pending_destroy.link);
-	s->pending = buffer;
+	watch(&s->pending_destroy, &s->pending, buffer);
 	s->attached = true;
-	if (buffer)
-		wl_resource_add_destroy_listener(buffer, &s->pending_destroy);
 }
 
 static void
@@ -286,25 +342,17 @@ surface_damage(struct wl_client *client, struct wl_resource *resource,
 }
 
 static void
-unlink_resource(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
-static void
 surface_frame(struct wl_client *client, struct wl_resource *resource,
 	      uint32_t id)
 {
 	struct surface *s = wl_resource_get_user_data(resource);
 	struct wl_resource *cb =
-		wl_resource_create(client, &wl_callback_interface, 1, id);
+		create_resource(client, &wl_callback_interface, 1, id, NULL,
+				NULL, unlink_resource);
 
-	if (!cb) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(cb, NULL, NULL, unlink_resource);
-	wl_list_insert(s->pending_frames.prev, wl_resource_get_link(cb));
+	if (cb)
+		wl_list_insert(s->pending_frames.prev,
+			       wl_resource_get_link(cb));
 }
 
 static void
@@ -313,14 +361,20 @@ surface_set_region(struct wl_client *client, struct wl_resource *resource,
 {
 }
 
+static void
+surface_set_int(struct wl_client *client, struct wl_resource *resource,
+		int32_t value)
+{
+	/* buffer transform and scale: nothing here transforms */
+}
+
 /* Read the buffer like a renderer, keep the pool like wlroots. */
 static void
 present(struct surface *s, struct wl_resource *buffer)
 {
 	struct server *server = s->server;
-	struct surface_stats *st = &server->stats[s->stats];
 	struct wl_shm_buffer *shm = wl_shm_buffer_get(buffer);
-	const unsigned char *saved, *data;
+	const unsigned char *data;
 	struct held *h;
 
 	if (!shm)
@@ -334,8 +388,12 @@ present(struct surface *s, struct wl_resource *buffer)
 	h->height = wl_shm_buffer_get_height(shm);
 	h->stride = wl_shm_buffer_get_stride(shm);
 	h->format = wl_shm_buffer_get_format(shm);
-	saved = wl_shm_buffer_get_data(shm);
+	h->data = wl_shm_buffer_get_data(shm);
 	h->pool = wl_shm_buffer_ref_pool(shm);
+	h->buffer_destroy.notify = handle_held_buffer_destroy;
+	wl_list_init(&h->buffer_destroy.link);
+	watch(&h->buffer_destroy, &h->buffer, buffer);
+	wl_list_insert(server->held.prev, &h->link);
 
 	wl_shm_buffer_begin_access(shm);
 	data = wl_shm_buffer_get_data(shm);
@@ -343,20 +401,14 @@ present(struct surface *s, struct wl_resource *buffer)
 		read_pixels(data, h->width, h->height, h->stride, h->format);
 	wl_shm_buffer_end_access(shm);
 
-	h->data = saved;
-	h->buffer = buffer;
-	h->buffer_destroy.notify = handle_held_buffer_destroy;
-	wl_resource_add_destroy_listener(buffer, &h->buffer_destroy);
-	wl_list_insert(server->held.prev, &h->link);
-
 	server->buffer_commits++;
-	st->frames++;
-	st->last_checksum = h->checksum;
-	st->width = h->width;
-	st->height = h->height;
-	if (!server->hash_frames || st->hashed < server->hash_frames) {
-		st->hash = (st->hash ^ h->checksum) * FNV_PRIME;
-		st->hashed++;
+	s->frames_presented++;
+	s->last_checksum = h->checksum;
+	s->width = h->width;
+	s->height = h->height;
+	if (!server->hash_frames || s->hashed < server->hash_frames) {
+		s->hash = (s->hash ^ h->checksum) * FNV_PRIME;
+		s->hashed++;
 	}
 }
 
@@ -366,12 +418,11 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 	struct surface *s = wl_resource_get_user_data(resource);
 	struct server *server = s->server;
 	struct wl_resource *buffer = s->pending;
+	struct wl_array states;
 
 	server->commits++;
-	server->stats[s->stats].commits++;
+	s->commits++;
 	if (s->toplevel && !s->configure_sent) {
-		struct wl_array states;
-
 		wl_array_init(&states);
 		xdg_toplevel_send_configure(s->toplevel, 0, 0, &states);
 		xdg_surface_send_configure(
@@ -391,31 +442,14 @@ surface_commit(struct wl_client *client, struct wl_resource *resource)
 			release_current(s);
 		if (buffer) {
 			present(s, buffer);
-			if (!s->current) {
-				s->current = buffer;
-				wl_resource_add_destroy_listener(
-					buffer, &s->current_destroy);
-			}
+			watch(&s->current_destroy, &s->current, buffer);
 		}
-		handle_pending_destroy(&s->pending_destroy, NULL);
+		unwatch(&s->pending_destroy, &s->pending);
 		s->attached = false;
 	}
 	wl_list_insert_list(s->frames.prev, &s->pending_frames);
 	wl_list_init(&s->pending_frames);
 	schedule_tick(server);
-}
-
-static void
-surface_set_int(struct wl_client *client, struct wl_resource *resource,
-		int32_t value)
-{
-	/* buffer transform and scale: nothing here transforms */
-}
-
-static void
-destroy_resource(struct wl_client *client, struct wl_resource *resource)
-{
-	wl_resource_destroy(resource);
 }
 
 static const struct wl_surface_interface surface_impl = {
@@ -432,42 +466,25 @@ static const struct wl_surface_interface surface_impl = {
 };
 
 static void
-destroy_callbacks(struct wl_list *list)
-{
-	struct wl_resource *cb, *next;
-
-	wl_resource_for_each_safe (cb, next, list)
-		wl_resource_destroy(cb);
-}
-
-static void
 surface_handle_destroy(struct wl_resource *resource)
 {
 	struct surface *s = wl_resource_get_user_data(resource);
+	struct wl_resource *cb, *next;
 
 	if (s->xdg_surface)
 		wl_resource_set_user_data(s->xdg_surface, NULL);
 	if (s->toplevel)
 		wl_resource_set_user_data(s->toplevel, NULL);
-	destroy_callbacks(&s->pending_frames);
-	destroy_callbacks(&s->frames);
-	wl_list_remove(&s->pending_destroy.link);
-	wl_list_remove(&s->current_destroy.link);
+	wl_resource_for_each_safe (cb, next, &s->pending_frames)
+		wl_resource_destroy(cb);
+	wl_resource_for_each_safe (cb, next, &s->frames)
+		wl_resource_destroy(cb);
+	unwatch(&s->pending_destroy, &s->pending);
+	unwatch(&s->current_destroy, &s->current);
+	s->resource = NULL;
 	wl_list_remove(&s->link);
-	free(s);
+	wl_list_insert(s->server->gone.prev, &s->link);
 }
-
-static void
-region_add(struct wl_client *client, struct wl_resource *resource, int32_t x,
-	   int32_t y, int32_t width, int32_t height)
-{
-}
-
-static const struct wl_region_interface region_impl = {
-	.destroy = destroy_resource,
-	.add = region_add,
-	.subtract = region_add,
-};
 
 static void
 compositor_create_surface(struct wl_client *client,
@@ -476,29 +493,19 @@ compositor_create_surface(struct wl_client *client,
 	struct server *server = wl_resource_get_user_data(resource);
 	struct surface *s = calloc(1, sizeof(*s));
 
-	if (server->stats_len == server->stats_cap) {
-		size_t cap = server->stats_cap ? 2 * server->stats_cap : 16;
-		void *grown =
-			realloc(server->stats, cap * sizeof(*server->stats));
-
-		if (grown) {
-			server->stats = grown;
-			server->stats_cap = cap;
-		}
-	}
-	if (s && server->stats_len < server->stats_cap)
-		s->resource = wl_resource_create(
-			client, &wl_surface_interface,
-			wl_resource_get_version(resource), id);
-	if (!s || !s->resource) {
-		free(s);
+	if (!s) {
 		wl_client_post_no_memory(client);
 		return;
 	}
+	s->resource = create_resource(client, &wl_surface_interface,
+				      wl_resource_get_version(resource), id,
+				      &surface_impl, s, surface_handle_destroy);
+	if (!s->resource) {
+		free(s);
+		return;
+	}
 	s->server = server;
-	s->stats = server->stats_len++;
-	memset(&server->stats[s->stats], 0, sizeof(server->stats[0]));
-	server->stats[s->stats].hash = FNV_OFFSET;
+	s->hash = FNV_OFFSET;
 	s->pending_destroy.notify = handle_pending_destroy;
 	s->current_destroy.notify = handle_current_destroy;
 	wl_list_init(&s->pending_destroy.link);
@@ -506,22 +513,13 @@ compositor_create_surface(struct wl_client *client,
 	wl_list_init(&s->pending_frames);
 	wl_list_init(&s->frames);
 	wl_list_insert(server->surfaces.prev, &s->link);
-	wl_resource_set_implementation(s->resource, &surface_impl, s,
-				       surface_handle_destroy);
 }
 
 static void
 compositor_create_region(struct wl_client *client, struct wl_resource *resource,
 			 uint32_t id)
 {
-	struct wl_resource *region =
-		wl_resource_create(client, &wl_region_interface, 1, id);
-
-	if (!region) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(region, &region_impl, NULL, NULL);
+	create_ignoring(client, &wl_region_interface, 1, id, NULL, NULL);
 }
 
 static const struct wl_compositor_interface compositor_impl = {
@@ -533,14 +531,8 @@ static void
 bind_compositor(struct wl_client *client, void *data, uint32_t version,
 		uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(
-		client, &wl_compositor_interface, (int)version, id);
-
-	if (!resource) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(resource, &compositor_impl, data, NULL);
+	create_resource(client, &wl_compositor_interface, (int)version, id,
+			&compositor_impl, data, NULL);
 }
 
 /* ---- xdg_wm_base, xdg_surface, xdg_toplevel ---- */
@@ -555,71 +547,6 @@ toplevel_handle_destroy(struct wl_resource *resource)
 }
 
 static void
-toplevel_set_string(struct wl_client *client, struct wl_resource *resource,
-		    const char *value)
-{
-}
-
-static void
-toplevel_set_parent(struct wl_client *client, struct wl_resource *resource,
-		    struct wl_resource *parent)
-{
-}
-
-static void
-toplevel_menu(struct wl_client *client, struct wl_resource *resource,
-	      struct wl_resource *seat, uint32_t serial, int32_t x, int32_t y)
-{
-}
-
-static void
-toplevel_move(struct wl_client *client, struct wl_resource *resource,
-	      struct wl_resource *seat, uint32_t serial)
-{
-}
-
-static void
-toplevel_resize(struct wl_client *client, struct wl_resource *resource,
-		struct wl_resource *seat, uint32_t serial, uint32_t edges)
-{
-}
-
-static void
-toplevel_set_size(struct wl_client *client, struct wl_resource *resource,
-		  int32_t width, int32_t height)
-{
-}
-
-static void
-toplevel_state(struct wl_client *client, struct wl_resource *resource)
-{
-}
-
-static void
-toplevel_fullscreen(struct wl_client *client, struct wl_resource *resource,
-		    struct wl_resource *output)
-{
-}
-
-/* Windows stay where and how they are: every request is accepted. */
-static const struct xdg_toplevel_interface toplevel_impl = {
-	.destroy = destroy_resource,
-	.set_parent = toplevel_set_parent,
-	.set_title = toplevel_set_string,
-	.set_app_id = toplevel_set_string,
-	.show_window_menu = toplevel_menu,
-	.move = toplevel_move,
-	.resize = toplevel_resize,
-	.set_max_size = toplevel_set_size,
-	.set_min_size = toplevel_set_size,
-	.set_maximized = toplevel_state,
-	.unset_maximized = toplevel_state,
-	.set_fullscreen = toplevel_fullscreen,
-	.unset_fullscreen = toplevel_state,
-	.set_minimized = toplevel_state,
-};
-
-static void
 xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
 			 uint32_t id)
 {
@@ -628,17 +555,13 @@ xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
 	if (!s || s->toplevel) {
 		wl_resource_post_error(resource,
 				       XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
-				       "the surface is gone or has a toplevel");
+				       "the surface is gone or has a role");
 		return;
 	}
-	s->toplevel = wl_resource_create(client, &xdg_toplevel_interface,
-					 wl_resource_get_version(resource), id);
-	if (!s->toplevel) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(s->toplevel, &toplevel_impl, s,
-				       toplevel_handle_destroy);
+	/* Windows stay where and as they are: every request is accepted. */
+	s->toplevel = create_ignoring(client, &xdg_toplevel_interface,
+				      wl_resource_get_version(resource), id, s,
+				      toplevel_handle_destroy);
 }
 
 static void
@@ -646,7 +569,7 @@ xdg_surface_get_popup(struct wl_client *client, struct wl_resource *resource,
 		      uint32_t id, struct wl_resource *parent,
 		      struct wl_resource *positioner)
 {
-	/* No positioners are ever made, so this cannot be reached. */
+	/* Unreachable: there are no positioners to pass. */
 }
 
 static void
@@ -701,15 +624,10 @@ wm_base_get_xdg_surface(struct wl_client *client, struct wl_resource *resource,
 				       "the surface has an xdg_surface");
 		return;
 	}
-	s->xdg_surface =
-		wl_resource_create(client, &xdg_surface_interface,
-				   wl_resource_get_version(resource), id);
-	if (!s->xdg_surface) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(s->xdg_surface, &xdg_surface_impl, s,
-				       xdg_surface_handle_destroy);
+	s->xdg_surface = create_resource(client, &xdg_surface_interface,
+					 wl_resource_get_version(resource), id,
+					 &xdg_surface_impl, s,
+					 xdg_surface_handle_destroy);
 }
 
 static void
@@ -729,46 +647,32 @@ static void
 bind_wm_base(struct wl_client *client, void *data, uint32_t version,
 	     uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(
-		client, &xdg_wm_base_interface, (int)version, id);
-
-	if (!resource) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(resource, &wm_base_impl, data, NULL);
+	create_resource(client, &xdg_wm_base_interface, (int)version, id,
+			&wm_base_impl, data, NULL);
 }
 
-/* ---- wl_output: one 1920x1080 screen ---- */
-
-static const struct wl_output_interface output_impl = {
-	.release = destroy_resource,
-};
-
+/* One 1920x1080 screen. */
 static void
 bind_output(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(
-		client, &wl_output_interface, (int)version, id);
+	struct wl_resource *output = create_ignoring(
+		client, &wl_output_interface, (int)version, id, NULL, NULL);
 
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	if (!output)
 		return;
-	}
-	wl_resource_set_implementation(resource, &output_impl, data, NULL);
 	wl_output_send_geometry(
-		resource, 0, 0, 520, 290, WL_OUTPUT_SUBPIXEL_UNKNOWN, "sealshm",
+		output, 0, 0, 520, 290, WL_OUTPUT_SUBPIXEL_UNKNOWN, "sealshm",
 		"compat-compositor", WL_OUTPUT_TRANSFORM_NORMAL);
-	wl_output_send_mode(resource,
+	wl_output_send_mode(output,
 			    WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
 			    1920, 1080, 60000);
 	if (version >= WL_OUTPUT_SCALE_SINCE_VERSION)
-		wl_output_send_scale(resource, 1);
+		wl_output_send_scale(output, 1);
 	if (version >= WL_OUTPUT_DONE_SINCE_VERSION)
-		wl_output_send_done(resource);
+		wl_output_send_done(output);
 }
 
-/* ---- clients, the protocol log and the end ---- */
+/* ---- what was sent, clients, the end ---- */
 
 static void handle_wayland_log(const char *fmt, va_list args)
 	__attribute__((format(printf, 1, 0)));
@@ -788,24 +692,25 @@ handle_wayland_log(const char *fmt, va_list args)
 	count++;
 }
 
+/* The formats the first client was offered and every protocol error, as
+ * they are sent: whoever implements wl_shm sends through libwayland. */
 static void
 protocol_log(void *data, enum wl_protocol_logger_type type,
 	     const struct wl_protocol_logger_message *m)
 {
 	struct server *server = data;
 	const char *interface = wl_resource_get_class(m->resource);
+	struct wl_client *client = wl_resource_get_client(m->resource);
 	struct error_record *e;
+	struct wl_resource *object;
 
 	if (type != WL_PROTOCOL_LOGGER_EVENT)
 		return;
 	if (strcmp(interface, "wl_shm") == 0 &&
 	    strcmp(m->message->name, "format") == 0) {
 		if (!server->format_client)
-			server->format_client =
-				wl_resource_get_client(m->resource);
-		if (!server->formats_done &&
-		    server->format_client ==
-			    wl_resource_get_client(m->resource) &&
+			server->format_client = client;
+		if (!server->formats_done && server->format_client == client &&
 		    server->formats_len < MAX_FORMATS)
 			server->formats[server->formats_len++] =
 				m->arguments[0].u;
@@ -815,12 +720,9 @@ protocol_log(void *data, enum wl_protocol_logger_type type,
 			return;
 		e = &server->errors[server->errors_len - 1];
 		/* libwayland passes the failing resource as the object */
+		object = (struct wl_resource *)m->arguments[0].o;
 		snprintf(e->interface, sizeof(e->interface), "%s",
-			 m->arguments[0].o
-				 ? wl_resource_get_class(
-					   (struct wl_resource *)m->arguments[0]
-						   .o)
-				 : "?");
+			 object ? wl_resource_get_class(object) : "?");
 		e->code = m->arguments[1].u;
 		snprintf(e->message, sizeof(e->message), "%s",
 			 m->arguments[2].s ? m->arguments[2].s : "");
@@ -859,91 +761,75 @@ handle_client_created(struct wl_listener *listener, void *data)
 	server->clients_total++;
 }
 
-/* Stop once the clients are gone (the spawned client's last connection
- * closes after it exited), or after 5 s. */
-static void
-begin_end(struct server *server)
-{
-	if (server->ending)
-		return;
-	server->ending = true;
-	if (server->clients == 0)
-		wl_display_terminate(server->display);
-	else
-		wl_event_source_timer_update(server->end_timer, 5000);
-}
-
 static int
 handle_end_timer(void *data)
 {
 	struct server *server = data;
 
 	fprintf(stderr,
-		"compat-compositor: %d clients still connected 5 s "
-		"after the end; disconnecting them\n",
-		server->clients);
+		"compat-compositor: %d clients still connected %d ms after "
+		"the end; disconnecting them\n",
+		server->clients, END_WAIT_MS);
 	wl_display_terminate(server->display);
 	return 0;
+}
+
+/* --exit-after, SIGTERM, SIGINT: stop the client; its end ends us. */
+static void
+stop(struct server *server)
+{
+	server->stopped = true;
+	if (server->child <= 0) {
+		wl_display_terminate(server->display);
+		return;
+	}
+	kill(server->child, SIGTERM);
+	wl_event_source_timer_update(server->end_timer, END_WAIT_MS);
 }
 
 static int
 handle_exit_after(void *data)
 {
-	struct server *server = data;
-
-	server->stopped = true;
-	if (server->child > 0) {
-		/* the end comes with SIGCHLD, or 5 s later */
-		kill(server->child, SIGTERM);
-		wl_event_source_timer_update(server->end_timer, 5000);
-	} else {
-		wl_display_terminate(server->display);
-	}
+	stop(data);
 	return 0;
 }
 
+static int
+handle_stop_signal(int signal, void *data)
+{
+	stop(data);
+	return 0;
+}
+
+/* The client exited: end once its connections are gone. */
 static int
 handle_sigchld(int signal, void *data)
 {
 	struct server *server = data;
-	int status;
 
-	if (server->child > 0 &&
-	    waitpid(server->child, &status, WNOHANG) == server->child) {
-		server->child = -1;
-		server->child_status = status;
-		begin_end(server);
-	}
-	return 0;
-}
-
-static int
-handle_sigterm(int signal, void *data)
-{
-	struct server *server = data;
-
-	server->stopped = true;
-	if (server->child > 0) {
-		/* the end comes with SIGCHLD, or 5 s later */
-		kill(server->child, SIGTERM);
-		wl_event_source_timer_update(server->end_timer, 5000);
-	} else {
+	if (server->child <= 0 || waitpid(server->child, &server->child_status,
+					  WNOHANG) != server->child)
+		return 0;
+	server->child = -1;
+	server->ending = true;
+	if (server->clients == 0)
 		wl_display_terminate(server->display);
-	}
+	else
+		wl_event_source_timer_update(server->end_timer, END_WAIT_MS);
 	return 0;
 }
 
 static pid_t
 spawn(const char *socket, char **argv)
 {
-	sigset_t all;
+	sigset_t none;
 	pid_t pid = fork();
 
 	if (pid != 0)
 		return pid;
-	/* The event loop blocked the signals it watches; exec unblocked. */
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* The event loop blocked the signals it watches. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	unsetenv("WAYLAND_SOCKET");
@@ -952,6 +838,8 @@ spawn(const char *socket, char **argv)
 		strerror(errno));
 	_exit(127);
 }
+
+/* ---- the report ---- */
 
 static int
 count_fds(void)
@@ -995,17 +883,20 @@ json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void
-json_format(FILE *f, uint32_t format)
+static const char *
+format_name(uint32_t format, char *buf, size_t len)
 {
-	if (format == WL_SHM_FORMAT_ARGB8888)
-		fputs("\"ARGB8888\"", f);
-	else if (format == WL_SHM_FORMAT_XRGB8888)
-		fputs("\"XRGB8888\"", f);
-	else if (format == WL_SHM_FORMAT_RGB565)
-		fputs("\"RGB565\"", f);
-	else
-		fprintf(f, "\"0x%08" PRIx32 "\"", format);
+	switch (format) {
+	case WL_SHM_FORMAT_ARGB8888:
+		return "ARGB8888";
+	case WL_SHM_FORMAT_XRGB8888:
+		return "XRGB8888";
+	case WL_SHM_FORMAT_RGB565:
+		return "RGB565";
+	default:
+		snprintf(buf, len, "0x%08" PRIx32, format);
+		return buf;
+	}
 }
 
 static int
@@ -1014,14 +905,17 @@ write_report(struct server *server, const char *path, int fds_baseline,
 {
 	FILE *f = fopen(path, "w");
 	Dl_info info = { 0 };
+	const char *sep = "";
+	struct surface *s;
+	char name[16];
 	uint64_t i;
-	bool first = true;
 
 	if (!f) {
 		fprintf(stderr, "compat-compositor: %s: %s\n", path,
 			strerror(errno));
 		return -1;
 	}
+	/* whose wl_display_init_shm this program calls */
 	dladdr((void *)wl_display_init_shm, &info);
 	fprintf(f, "{\n  \"wl_shm_library\": ");
 	json_string(f, info.dli_fname ? info.dli_fname : "?");
@@ -1039,7 +933,8 @@ write_report(struct server *server, const char *path, int fds_baseline,
 		fds_baseline, fds_at_exit);
 	for (i = 0; i < (uint64_t)server->formats_len; i++) {
 		fputs(i ? ", " : "", f);
-		json_format(f, server->formats[i]);
+		json_string(
+			f, format_name(server->formats[i], name, sizeof(name)));
 	}
 	fprintf(f, "],\n  \"protocol_errors\": %" PRIu64 ",\n  \"errors\": [",
 		server->errors_len);
@@ -1051,21 +946,20 @@ write_report(struct server *server, const char *path, int fds_baseline,
 		json_string(f, server->errors[i].message);
 		fputc('}', f);
 	}
+	/* surfaces that showed a frame, in the order they went away */
 	fprintf(f, "],\n  \"surfaces\": [");
-	for (i = 0; i < server->stats_len; i++) {
-		const struct surface_stats *st = &server->stats[i];
-
-		if (!st->frames)
+	wl_list_for_each (s, &server->gone, link) {
+		if (!s->frames_presented)
 			continue;
 		fprintf(f,
 			"%s\n    {\"commits\": %" PRIu64
 			", \"frames\": %" PRIu64 ", \"hash\": \"%016" PRIx64
-			"\", \"hashed_frames\": "
-			"%" PRIu64 ", \"last_checksum\": \"%016" PRIx64
+			"\", \"hashed_frames\": %" PRIu64
+			", \"last_checksum\": \"%016" PRIx64
 			"\", \"width\": %d, \"height\": %d}",
-			first ? "" : ",", st->commits, st->frames, st->hash,
-			st->hashed, st->last_checksum, st->width, st->height);
-		first = false;
+			sep, s->commits, s->frames_presented, s->hash,
+			s->hashed, s->last_checksum, s->width, s->height);
+		sep = ",";
 	}
 	fprintf(f, "]\n}\n");
 	return fclose(f);
@@ -1079,14 +973,100 @@ usage(FILE *out)
 		"A compositor on libwayland-server's wl_shm API only.\n\n"
 		"  --socket NAME        listen on NAME (default: the first "
 		"free wayland-N)\n"
-		"  --exit-after SECS    stop after SECS seconds (stopping the "
-		"client too)\n"
+		"  --exit-after SECS    stop after SECS seconds (and stop the "
+		"client)\n"
 		"  --report FILE        write what it saw as JSON at exit\n"
 		"  --hash-frames N      hash only the first N frames of each "
 		"surface\n"
 		"  --help               this text\n\n"
 		"With a CLIENT, it exits when the client does: status 0 when "
 		"the client\nexited 0 or was stopped by --exit-after.\n");
+}
+
+static bool
+parse_number(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && end != s && !*end && *s != '-';
+}
+
+static int
+run(struct server *server, const char *socket, const char *report,
+    uint64_t exit_after, char **client)
+{
+	struct wl_event_loop *loop = wl_display_get_event_loop(server->display);
+	int fds_baseline, fds_at_exit, status = EXIT_SUCCESS;
+	struct surface *s, *tmp_s;
+	struct held *h, *tmp;
+	bool sigbus;
+
+	if (socket ? wl_display_add_socket(server->display, socket) < 0
+		   : !(socket = wl_display_add_socket_auto(server->display))) {
+		fprintf(stderr, "compat-compositor: cannot listen on %s: %s\n",
+			socket ? socket : "wayland-N", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	server->client_created.notify = handle_client_created;
+	wl_display_add_client_created_listener(server->display,
+					       &server->client_created);
+	wl_display_add_protocol_logger(server->display, protocol_log, server);
+	server->tick = wl_event_loop_add_timer(loop, handle_tick, server);
+	server->end_timer =
+		wl_event_loop_add_timer(loop, handle_end_timer, server);
+	wl_event_loop_add_signal(loop, SIGCHLD, handle_sigchld, server);
+	wl_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
+	wl_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
+	if (exit_after)
+		wl_event_source_timer_update(
+			wl_event_loop_add_timer(loop, handle_exit_after,
+						server),
+			(int)(exit_after * 1000));
+	fds_baseline = count_fds();
+	printf("compat-compositor: listening on %s\n", socket);
+	fflush(stdout);
+	if (client && (server->child = spawn(socket, client)) < 0) {
+		fprintf(stderr, "compat-compositor: fork: %s\n",
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+
+	wl_display_run(server->display);
+
+	/* Stop the client if it still runs, then let every reference go. */
+	if (server->child > 0) {
+		kill(server->child, SIGKILL);
+		waitpid(server->child, &server->child_status, 0);
+	}
+	wl_display_destroy_clients(server->display);
+	wl_list_for_each_safe (h, tmp, &server->held, link)
+		held_finish(server, h);
+	fds_at_exit = count_fds();
+	sigbus = sigbus_handler_installed();
+	printf("compat-compositor: SIGBUS handler installed in this process: "
+	       "%s\ncompat-compositor: fds at start %d, at exit %d\n",
+	       sigbus ? "yes" : "no", fds_baseline, fds_at_exit);
+
+	if (client && !server->stopped &&
+	    (!WIFEXITED(server->child_status) ||
+	     WEXITSTATUS(server->child_status) != 0)) {
+		fprintf(stderr, "compat-compositor: the client %s %d\n",
+			WIFEXITED(server->child_status)
+				? "exited with status"
+				: "was killed by signal",
+			WIFEXITED(server->child_status)
+				? WEXITSTATUS(server->child_status)
+				: WTERMSIG(server->child_status));
+		status = EXIT_FAILURE;
+	}
+	if (report &&
+	    write_report(server, report, fds_baseline, fds_at_exit, sigbus) < 0)
+		status = EXIT_FAILURE;
+	wl_list_for_each_safe (s, tmp_s, &server->gone, link)
+		free(s);
+	return status;
 }
 
 int
@@ -1102,11 +1082,8 @@ main(int argc, char *argv[])
 	};
 	struct server server = { .child = -1 };
 	const char *socket = NULL, *report = NULL;
-	unsigned long exit_after = 0;
-	int opt, fds_baseline, fds_at_exit, status = EXIT_SUCCESS;
-	struct held *h, *tmp;
-	bool sigbus;
-	char *end;
+	uint64_t exit_after = 0;
+	int opt, status;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
@@ -1117,13 +1094,12 @@ main(int argc, char *argv[])
 			report = optarg;
 			break;
 		case 'e':
+			if (!parse_number(optarg, &exit_after) ||
+			    exit_after > 86400)
+				goto usage_error;
+			break;
 		case 'f':
-			errno = 0;
-			if (opt == 'e')
-				exit_after = strtoul(optarg, &end, 10);
-			else
-				server.hash_frames = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-')
+			if (!parse_number(optarg, &server.hash_frames))
 				goto usage_error;
 			break;
 		case 'h':
@@ -1136,11 +1112,12 @@ main(int argc, char *argv[])
 
 	wl_log_set_handler_server(handle_wayland_log);
 	wl_list_init(&server.surfaces);
+	wl_list_init(&server.gone);
 	wl_list_init(&server.held);
 	server.display = wl_display_create();
 	if (!server.display)
 		return EXIT_FAILURE;
-	server.loop = wl_display_get_event_loop(server.display);
+	/* wlroots' order: the core formats, then the added one */
 	if (wl_display_init_shm(server.display) < 0 ||
 	    !wl_display_add_shm_format(server.display, WL_SHM_FORMAT_RGB565) ||
 	    !wl_global_create(server.display, &wl_compositor_interface, 4,
@@ -1150,81 +1127,16 @@ main(int argc, char *argv[])
 	    !wl_global_create(server.display, &wl_output_interface, 3, &server,
 			      bind_output)) {
 		fprintf(stderr, "compat-compositor: cannot make the globals\n");
+		wl_display_destroy(server.display);
 		return EXIT_FAILURE;
 	}
-	if (socket ? wl_display_add_socket(server.display, socket) < 0
-		   : !(socket = wl_display_add_socket_auto(server.display))) {
-		fprintf(stderr, "compat-compositor: cannot listen on %s: %s\n",
-			socket ? socket : "wayland-N", strerror(errno));
-		return EXIT_FAILURE;
-	}
-	server.client_created.notify = handle_client_created;
-	wl_display_add_client_created_listener(server.display,
-					       &server.client_created);
-	wl_display_add_protocol_logger(server.display, protocol_log, &server);
-	server.tick =
-		wl_event_loop_add_timer(server.loop, handle_tick, &server);
-	server.end_timer =
-		wl_event_loop_add_timer(server.loop, handle_end_timer, &server);
-	wl_event_loop_add_signal(server.loop, SIGCHLD, handle_sigchld, &server);
-	wl_event_loop_add_signal(server.loop, SIGTERM, handle_sigterm, &server);
-	wl_event_loop_add_signal(server.loop, SIGINT, handle_sigterm, &server);
-	if (exit_after)
-		wl_event_source_timer_update(
-			wl_event_loop_add_timer(server.loop, handle_exit_after,
-						&server),
-			(int)(exit_after * 1000));
-	fds_baseline = count_fds();
-	printf("compat-compositor: listening on %s\n", socket);
-	fflush(stdout);
-
-	if (optind < argc) {
-		server.child = spawn(socket, argv + optind);
-		server.spawned = true;
-		if (server.child < 0) {
-			fprintf(stderr, "compat-compositor: fork: %s\n",
-				strerror(errno));
-			return EXIT_FAILURE;
-		}
-	}
-
-	wl_display_run(server.display);
-
-	/* Stop the client if it still runs, then let every reference go. */
-	if (server.child > 0) {
-		kill(server.child, SIGKILL);
-		waitpid(server.child, &server.child_status, 0);
-	}
-	wl_display_destroy_clients(server.display);
-	wl_list_for_each_safe (h, tmp, &server.held, link)
-		held_finish(&server, h);
-	fds_at_exit = count_fds();
-	sigbus = sigbus_handler_installed();
-
-	printf("compat-compositor: SIGBUS handler installed in this process: "
-	       "%s\n",
-	       sigbus ? "yes" : "no");
-	printf("compat-compositor: fds at start %d, at exit %d\n", fds_baseline,
-	       fds_at_exit);
-	if (server.spawned && !server.stopped) {
-		int s = server.child_status;
-
-		if (!WIFEXITED(s) || WEXITSTATUS(s) != 0) {
-			fprintf(stderr, "compat-compositor: the client %s %d\n",
-				WIFEXITED(s) ? "exited with status"
-					     : "was killed by signal",
-				WIFEXITED(s) ? WEXITSTATUS(s) : WTERMSIG(s));
-			status = EXIT_FAILURE;
-		}
-	}
-	if (report && write_report(&server, report, fds_baseline, fds_at_exit,
-				   sigbus) < 0)
-		status = EXIT_FAILURE;
+	status = run(&server, socket, report, exit_after,
+		     optind < argc ? argv + optind : NULL);
 	wl_display_destroy(server.display);
-	free(server.stats);
 	return status;
 
 usage_error:
-	fprintf(stderr, "Try 'compat-compositor --help'.\n");
+	fprintf(stderr, "compat-compositor: bad option or value; try "
+			"'compat-compositor --help'.\n");
 	return 2;
 }
