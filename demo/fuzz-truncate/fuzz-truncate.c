@@ -1491,6 +1491,10 @@ usage(FILE *out)
 		"                     (default strict).  The flood attacks "
 		"also assume the\n"
 		"                     server's default per-client limits.\n"
+		"  --attack NAME      run only this kind of attack; repeat "
+		"for several\n"
+		"                     (default: every kind)\n"
+		"  --list-attacks     print the kinds of attack and exit\n"
 		"  --help             this text\n\n"
 		"Prints one line per attack kind: tried, as expected, "
 		"unexpected.\n"
@@ -1537,10 +1541,15 @@ main(int argc, char *argv[])
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "attack", required_argument, NULL, 'a' },
+		{ "list-attacks", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct attack_stats stats[ATTACK_COUNT] = { 0 };
+	/* the kinds to choose from: every one unless --attack names some */
+	size_t selected[ATTACK_COUNT], selected_len = 0;
+	bool chosen[ATTACK_COUNT] = { false };
 	struct fuzz f = { .policy = POLICY_STRICT };
 	uint64_t iterations = 0, duration = 0, total = 0, bad = 0;
 	bool have_seed = false, have_iterations = false;
@@ -1581,6 +1590,27 @@ main(int argc, char *argv[])
 			}
 			f.policy = (enum policy)k;
 			break;
+		case 'a':
+			for (k = 0; k < ATTACK_COUNT; k++) {
+				if (strcmp(optarg, attacks[k].name) == 0)
+					break;
+			}
+			if (k == ATTACK_COUNT) {
+				fprintf(stderr,
+					"sealshm-fuzz-truncate: unknown "
+					"attack '%s'; --list-attacks "
+					"prints them\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			if (!chosen[k])
+				selected[selected_len++] = k;
+			chosen[k] = true;
+			break;
+		case 'l':
+			for (k = 0; k < ATTACK_COUNT; k++)
+				printf("%s\n", attacks[k].name);
+			return EXIT_SUCCESS;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -1596,6 +1626,10 @@ main(int argc, char *argv[])
 			"'%s'; try --help\n",
 			argv[optind]);
 		return EXIT_USAGE;
+	}
+	if (!selected_len) {
+		for (k = 0; k < ATTACK_COUNT; k++)
+			selected[selected_len++] = k;
 	}
 	if (!have_iterations)
 		iterations = duration ? UINT64_MAX : 200;
@@ -1618,7 +1652,7 @@ main(int argc, char *argv[])
 	     f.iteration++) {
 		if (duration && now_seconds() - start >= (double)duration)
 			break;
-		k = (size_t)(next_random(&f) % ATTACK_COUNT);
+		k = selected[next_random(&f) % selected_len];
 		f.attack = attacks[k].name;
 		f.failed = false;
 		r = conn_open(&f, &c);
@@ -1645,6 +1679,8 @@ main(int argc, char *argv[])
 	}
 
 	for (k = 0; k < ATTACK_COUNT; k++) {
+		if (selected_len < ATTACK_COUNT && !chosen[k])
+			continue;
 		printf("fuzz-truncate: %-28s tried %5u  as expected %5u  "
 		       "unexpected %u",
 		       attacks[k].name, stats[k].tried, stats[k].expected,
