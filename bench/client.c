@@ -165,9 +165,11 @@ conn_open(struct conn *conn, int fd)
 
 /*
  * Connect to $WAYLAND_DISPLAY and make the surface an xdg_toplevel: real
- * compositors send frame callbacks only for mapped surfaces.  The first
- * configure is acked before this returns; the first commit with a buffer
- * maps the surface.
+ * compositors send frame callbacks only for mapped surfaces.  No state is
+ * asked for: a fullscreen surface could be scanned out without being
+ * composited (sway does that), and composited is what is measured.  The
+ * first configure is acked before this returns; the first commit with a
+ * buffer maps the surface.
  */
 static void
 conn_open_external(struct conn *conn)
