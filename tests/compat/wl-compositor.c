@@ -64,11 +64,14 @@ struct error_record {
 struct server {
 	struct wl_display *display;
 	struct wl_event_source *tick, *end_timer;
+	struct wl_event_source *sources[8]; /* every one, removed at exit */
+	int sources_len;
 	bool tick_armed, ending, stopped;
 	struct wl_list surfaces; /* live ones: struct surface.link */
 	struct wl_list gone;	 /* destroyed, kept for the report */
 	struct wl_list held;	 /* struct held.link */
 	struct wl_listener client_created;
+	struct wl_protocol_logger *logger;
 	int clients, clients_total;
 	uint64_t hash_frames; /* 0: every frame */
 	pid_t child;	      /* > 0 while it runs */
@@ -993,6 +996,14 @@ parse_number(const char *s, uint64_t *out)
 	return !errno && end != s && !*end && *s != '-';
 }
 
+static struct wl_event_source *
+keep_source(struct server *server, struct wl_event_source *source)
+{
+	if (source)
+		server->sources[server->sources_len++] = source;
+	return source;
+}
+
 static int
 run(struct server *server, const char *socket, const char *report,
     uint64_t exit_after, char **client)
@@ -1012,17 +1023,24 @@ run(struct server *server, const char *socket, const char *report,
 	server->client_created.notify = handle_client_created;
 	wl_display_add_client_created_listener(server->display,
 					       &server->client_created);
-	wl_display_add_protocol_logger(server->display, protocol_log, server);
-	server->tick = wl_event_loop_add_timer(loop, handle_tick, server);
-	server->end_timer =
-		wl_event_loop_add_timer(loop, handle_end_timer, server);
-	wl_event_loop_add_signal(loop, SIGCHLD, handle_sigchld, server);
-	wl_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
-	wl_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
+	server->logger = wl_display_add_protocol_logger(server->display,
+							protocol_log, server);
+	server->tick = keep_source(
+		server, wl_event_loop_add_timer(loop, handle_tick, server));
+	server->end_timer = keep_source(
+		server,
+		wl_event_loop_add_timer(loop, handle_end_timer, server));
+	keep_source(server, wl_event_loop_add_signal(loop, SIGCHLD,
+						     handle_sigchld, server));
+	keep_source(server, wl_event_loop_add_signal(
+				    loop, SIGTERM, handle_stop_signal, server));
+	keep_source(server, wl_event_loop_add_signal(
+				    loop, SIGINT, handle_stop_signal, server));
 	if (exit_after)
 		wl_event_source_timer_update(
-			wl_event_loop_add_timer(loop, handle_exit_after,
-						server),
+			keep_source(server,
+				    wl_event_loop_add_timer(
+					    loop, handle_exit_after, server)),
 			(int)(exit_after * 1000));
 	fds_baseline = count_fds();
 	printf("compat-compositor: listening on %s\n", socket);
@@ -1066,6 +1084,10 @@ run(struct server *server, const char *socket, const char *report,
 		status = EXIT_FAILURE;
 	wl_list_for_each_safe (s, tmp_s, &server->gone, link)
 		free(s);
+	if (server->logger)
+		wl_protocol_logger_destroy(server->logger);
+	while (server->sources_len)
+		wl_event_source_remove(server->sources[--server->sources_len]);
 	return status;
 }
 
