@@ -9,7 +9,8 @@
  * its wl_shm functions are the ones called.
  *
  *   compat-compositor [--socket NAME] [--exit-after SECONDS]
- *                     [--report FILE] [--hash-frames N] [-- CLIENT ARGS...]
+ *                     [--exit-after-frames N] [--hash-frames N]
+ *                     [--report FILE] [-- CLIENT ARGS...]
  *
  * wl_compositor 4, xdg_wm_base 1 (toplevels only) and wl_output; wl_shm
  * with RGB565 added after wl_display_init_shm, as wlroots does.  Every
@@ -24,8 +25,9 @@
  *
  * With a CLIENT it exits when the client has exited and its connections
  * are gone: status 0 when the client exited 0 or was stopped by
- * --exit-after, 1 otherwise.  At exit it prints whether this process has a
- * SIGBUS handler and its fd counts; the report (JSON) says what it saw.
+ * --exit-after or --exit-after-frames, 1 otherwise.  At exit it prints whether
+ * this process has a SIGBUS handler and its fd counts; the report (JSON) says
+ * what it saw.
  */
 
 #include <dirent.h>
@@ -74,6 +76,7 @@ struct server {
 	struct wl_protocol_logger *logger;
 	int clients, clients_total;
 	uint64_t hash_frames; /* 0: every frame */
+	uint64_t exit_frames; /* stop once a surface showed so many */
 	pid_t child;	      /* > 0 while it runs */
 	int child_status;
 
@@ -371,6 +374,8 @@ surface_set_int(struct wl_client *client, struct wl_resource *resource,
 	/* buffer transform and scale: nothing here transforms */
 }
 
+static void stop(struct server *server);
+
 /* Read the buffer like a renderer, keep the pool like wlroots. */
 static void
 present(struct surface *s, struct wl_resource *buffer)
@@ -413,6 +418,8 @@ present(struct surface *s, struct wl_resource *buffer)
 		s->hash = (s->hash ^ h->checksum) * FNV_PRIME;
 		s->hashed++;
 	}
+	if (s->frames_presented == server->exit_frames && !server->stopped)
+		stop(server);
 }
 
 static void
@@ -777,7 +784,8 @@ handle_end_timer(void *data)
 	return 0;
 }
 
-/* --exit-after, SIGTERM, SIGINT: stop the client; its end ends us. */
+/* --exit-after(-frames), SIGTERM, SIGINT: stop the client; its end ends
+ * us. */
 static void
 stop(struct server *server)
 {
@@ -978,12 +986,14 @@ usage(FILE *out)
 		"free wayland-N)\n"
 		"  --exit-after SECS    stop after SECS seconds (and stop the "
 		"client)\n"
+		"  --exit-after-frames N\n"
+		"                       stop once a surface showed N frames\n"
 		"  --report FILE        write what it saw as JSON at exit\n"
 		"  --hash-frames N      hash only the first N frames of each "
 		"surface\n"
 		"  --help               this text\n\n"
 		"With a CLIENT, it exits when the client does: status 0 when "
-		"the client\nexited 0 or was stopped by --exit-after.\n");
+		"the client\nexited 0 or was stopped by this compositor.\n");
 }
 
 static bool
@@ -1097,6 +1107,7 @@ main(int argc, char *argv[])
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "exit-after", required_argument, NULL, 'e' },
+		{ "exit-after-frames", required_argument, NULL, 'n' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "hash-frames", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1122,6 +1133,11 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			if (!parse_number(optarg, &server.hash_frames))
+				goto usage_error;
+			break;
+		case 'n':
+			if (!parse_number(optarg, &server.exit_frames) ||
+			    !server.exit_frames)
 				goto usage_error;
 			break;
 		case 'h':
