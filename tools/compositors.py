@@ -7,9 +7,10 @@
         comp.run_client(["wayland-info"], timeout=10, check=True)
         assert comp.alive() and not comp.sigbus_caught()
 
-Each Compositor gets its own directory under workdir, holding its
-XDG_RUNTIME_DIR (mode 0700, owned by whoever runs the compositor), its
-HOME, its config and its log (stdout and stderr together).  weston runs
+Each Compositor gets its own directory under workdir, holding its HOME,
+its config and its log (stdout and stderr together), and its own
+XDG_RUNTIME_DIR (mode 0700, owned by whoever runs the compositor) under
+/tmp, short enough for socket paths.  weston runs
 with the headless backend and the pixman renderer, so it reads every pixel
 clients send; sway with wlroots' headless backend and pixman renderer.
 sway refuses to run as root: when this process is root, sway runs as the
@@ -46,6 +47,20 @@ SWAY_CONFIG = """\
 xwayland disable
 default_border none
 focus_follows_mouse no
+"""
+
+# desktop-shell without its panel (whose clock redraws, in a new pool,
+# every minute), animations or screen lock: the compositor's state only
+# changes when test clients do something.
+WESTON_CONFIG = """\
+# weston.ini of tools/compositors.py: a quiet headless session
+[shell]
+panel-position=none
+locking=false
+animation=none
+close-animation=none
+startup-animation=none
+focus-animation=none
 """
 
 SHIM_NAME = "libsealshm-wl-shm"
@@ -146,8 +161,8 @@ class Compositor:
         """kind: "weston" or "sway".  sealshm_run: the path of sealshm-run
         (None: run without the shim); policy and log: its --policy and
         --log.  extra_env: added to the compositor's environment.
-        config: the whole text of weston.ini (default: --no-config) or of
-        sway's config (default: SWAY_CONFIG).  extra_args: more
+        config: the whole text of weston.ini (default: WESTON_CONFIG) or
+        of sway's config (default: SWAY_CONFIG).  extra_args: more
         compositor arguments (weston --debug for weston-screenshooter).
         width, height: weston's output size (sway's headless output is
         always wlroots' default 1280x720)."""
@@ -157,7 +172,7 @@ class Compositor:
         if sealshm_run is None and (policy or log):
             raise ValueError("policy and log need sealshm_run")
         self.kind = kind
-        self.sealshm_run = sealshm_run
+        self.sealshm_run = sealshm_run and os.path.abspath(sealshm_run)
         self.policy = policy
         self.log = log
         self.extra_env = dict(extra_env or {})
@@ -169,16 +184,25 @@ class Compositor:
         os.makedirs(workdir, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=f"{kind}-", dir=workdir)
         os.chmod(self.dir, 0o755)
-        self.runtime_dir = os.path.join(self.dir, "runtime")
+        # Sockets live in the runtime dir, and a socket path has at most
+        # 107 bytes (sway 1.7 crashes on a longer one): a short one in
+        # /tmp, removed by stop().
+        self.runtime_dir = tempfile.mkdtemp(prefix="sealshm-rt-")
         self.home = os.path.join(self.dir, "home")
         self.log_path = os.path.join(self.dir, "compositor.log")
-        os.mkdir(self.runtime_dir, 0o700)
         os.mkdir(self.home, 0o755)
 
         self.user = None
         if kind == "sway" and os.geteuid() == 0:
             self.user = _unprivileged_user()
             _chown_tree(self.dir, self.user)
+            _chown_tree(self.runtime_dir, self.user)
+            if subprocess.run(self._user_prefix() + ["test", "-x", self.dir],
+                              stdin=subprocess.DEVNULL).returncode != 0:
+                raise CompositorError(
+                    f"{self.user.pw_name}, who runs sway, cannot reach "
+                    f"{self.dir}: give a workdir every user can traverse "
+                    f"(under /tmp, for one)")
 
         self.socket = None
         self.proc = None
@@ -198,13 +222,11 @@ class Compositor:
                     "--use-pixman", f"--socket={self.socket}",
                     "--idle-time=0", f"--width={self.width}",
                     f"--height={self.height}"]
-            if self.config is None:
-                argv.append("--no-config")
-            else:
-                path = os.path.join(self.dir, "weston.ini")
-                with open(path, "w") as f:
-                    f.write(self.config)
-                argv.append(f"--config={path}")
+            path = os.path.join(self.dir, "weston.ini")
+            with open(path, "w") as f:
+                f.write(WESTON_CONFIG if self.config is None
+                        else self.config)
+            argv.append(f"--config={path}")
         else:
             path = os.path.join(self.dir, "sway.config")
             with open(path, "w") as f:
@@ -289,11 +311,14 @@ class Compositor:
                 + self._compositor_argv())
         self.argv = argv
         self._log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, env=self._environment(),
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=self._log_file,
-                                     stderr=subprocess.STDOUT,
-                                     cwd=self.dir)
+        try:
+            self.proc = subprocess.Popen(argv, env=self._environment(),
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=self._log_file,
+                                         stderr=subprocess.STDOUT,
+                                         cwd=self.dir)
+        except OSError as e:
+            raise CompositorError(f"cannot run {' '.join(argv)}: {e}")
         self.pid = self.proc.pid
         deadline = time.monotonic() + timeout
         if self.kind == "sway":
@@ -347,6 +372,7 @@ class Compositor:
             self._end_client(client)
         self._clients = []
         if self.proc is None:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
             return None
         if self.proc.poll() is None:
             try:
@@ -361,6 +387,7 @@ class Compositor:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
         return self.proc.returncode
 
     def wait_for_exit(self, timeout):
