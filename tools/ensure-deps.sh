@@ -15,7 +15,7 @@ build_pkgs="meson ninja-build pkg-config gcc g++ python3 libwayland-dev
 # libgl1-mesa-dri: Mesa's software driver for weston-simple-egl, which
 # weston only recommends (and recommends are not installed).
 test_pkgs="valgrind weston gtk-3-examples wlcs clang libclang-rt-14-dev
-	scdoc libgl1-mesa-dri sway"
+	scdoc libgl1-mesa-dri sway grim wayland-utils"
 demo_pkgs="weston"
 
 want=""
