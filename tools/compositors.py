@@ -7,10 +7,11 @@
         comp.run_client(["wayland-info"], timeout=10, check=True)
         assert comp.alive() and not comp.sigbus_caught()
 
-Each Compositor gets its own directory under workdir, holding its HOME,
-its config and its log (stdout and stderr together), and its own
+Each Compositor gets its own directory (.dir) under workdir, holding its
+HOME, its config and its log (stdout and stderr together), and its own
 XDG_RUNTIME_DIR (mode 0700, owned by whoever runs the compositor) under
-/tmp, short enough for socket paths.  weston runs
+/tmp, short enough for socket paths.  When sway's user cannot reach
+workdir, .dir is made under /tmp instead.  weston runs
 with the headless backend and the pixman renderer, so it reads every pixel
 clients send; sway with wlroots' headless backend and pixman renderer.
 sway refuses to run as root: when this process is root, sway runs as the
@@ -137,6 +138,7 @@ def _copy_build_libraries(sealshm_run, dest):
         target = os.path.join(dest, os.path.relpath(path, build_dir))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(path, target)
+        os.chmod(target, 0o755)
         # The soname link the dynamic loader looks for.
         soname = os.path.basename(path)
         match = re.match(r"^(.*\.so\.\d+)\.", soname)
@@ -195,14 +197,17 @@ class Compositor:
         self.user = None
         if kind == "sway" and os.geteuid() == 0:
             self.user = _unprivileged_user()
-            _chown_tree(self.dir, self.user)
             _chown_tree(self.runtime_dir, self.user)
-            if subprocess.run(self._user_prefix() + ["test", "-x", self.dir],
-                              stdin=subprocess.DEVNULL).returncode != 0:
-                raise CompositorError(
-                    f"{self.user.pw_name}, who runs sway, cannot reach "
-                    f"{self.dir}: give a workdir every user can traverse "
-                    f"(under /tmp, for one)")
+            if not self._user_reaches(self.dir):
+                # A workdir under /root, say: sway's user could not read
+                # its config.  Use one in /tmp instead.
+                shutil.rmtree(self.dir)
+                self.dir = tempfile.mkdtemp(prefix=f"sealshm-{kind}-")
+                os.chmod(self.dir, 0o755)
+                self.home = os.path.join(self.dir, "home")
+                self.log_path = os.path.join(self.dir, "compositor.log")
+                os.mkdir(self.home, 0o755)
+            _chown_tree(self.dir, self.user)
 
         self.socket = None
         self.proc = None
@@ -214,6 +219,10 @@ class Compositor:
 
     def _user_prefix(self):
         return _as_user(self.user) if self.user else []
+
+    def _user_reaches(self, path):
+        return subprocess.run(self._user_prefix() + ["test", "-x", path],
+                              stdin=subprocess.DEVNULL).returncode == 0
 
     def _compositor_argv(self):
         if self.kind == "weston":
