@@ -327,6 +327,7 @@ class Compositor:
                                          stderr=subprocess.STDOUT,
                                          cwd=self.dir)
         except OSError as e:
+            self.stop()
             raise CompositorError(f"cannot run {' '.join(argv)}: {e}")
         self.pid = self.proc.pid
         deadline = time.monotonic() + timeout
@@ -334,6 +335,7 @@ class Compositor:
             self.socket = None
         while True:
             if self.proc.poll() is not None:
+                self.stop()
                 raise CompositorError(
                     f"{self.kind} exited with status {self.proc.returncode} "
                     f"before it accepted connections: "
@@ -380,10 +382,7 @@ class Compositor:
         for client in self._clients:
             self._end_client(client)
         self._clients = []
-        if self.proc is None:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
-            return None
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
             except ProcessLookupError:
@@ -397,7 +396,7 @@ class Compositor:
             self._log_file.close()
             self._log_file = None
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
-        return self.proc.returncode
+        return None if self.proc is None else self.proc.returncode
 
     def wait_for_exit(self, timeout):
         """The exit status once the compositor exited, or None if it still
