@@ -63,7 +63,6 @@ struct shim_config {
 };
 
 static enum sealshm_log_level log_level = SEALSHM_LOG_INFO;
-static rlim_t parent_nofile = RLIM_INFINITY;
 
 static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 {
@@ -179,27 +178,37 @@ or_default(uint64_t value, uint64_t fallback)
 
 /*
  * sealshm_create() raised RLIMIT_NOFILE for the pools' fds; programs the
- * compositor forks (Xwayland, panels, clients) get the limit it started
- * with, as they would without sealshm.  posix_spawn() runs no fork
- * handlers, so its children keep the raised limit.
+ * compositor forks (Xwayland, panels, clients) get the limit it had
+ * before, as they would without sealshm.  Only our own raise is undone:
+ * a compositor that lowers the limit in its children itself (sway) has
+ * done so by the time a later fork runs this, and is left alone.
+ * posix_spawn() runs no fork handlers, so its children keep the raised
+ * limit.
  */
+static rlim_t nofile_before = RLIM_INFINITY, nofile_raised = RLIM_INFINITY;
+
 static void
 restore_nofile_in_child(void)
 {
 	struct rlimit lim;
 
-	if (parent_nofile == RLIM_INFINITY || getrlimit(RLIMIT_NOFILE, &lim))
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur != nofile_raised)
 		return;
-	lim.rlim_cur = parent_nofile;
+	lim.rlim_cur = nofile_before;
 	setrlimit(RLIMIT_NOFILE, &lim);
 }
 
 static void
-remember_nofile(rlim_t soft)
+remember_nofile(rlim_t before)
 {
 	static bool registered;
+	struct rlimit lim;
 
-	parent_nofile = soft;
+	if (before == RLIM_INFINITY || getrlimit(RLIMIT_NOFILE, &lim) < 0 ||
+	    lim.rlim_cur == before)
+		return;
+	nofile_before = before;
+	nofile_raised = lim.rlim_cur;
 	if (!registered)
 		registered = pthread_atfork(NULL, NULL,
 					    restore_nofile_in_child) == 0;
@@ -499,10 +508,8 @@ wl_shm_pool_unref(struct wl_shm_pool *pool)
 }
 
 /* Added in libwayland 1.24; its older headers lack the prototypes. */
-struct wl_shm_buffer *
-wl_shm_buffer_ref(struct wl_shm_buffer *shim);
-void
-wl_shm_buffer_unref(struct wl_shm_buffer *shim);
+struct wl_shm_buffer *wl_shm_buffer_ref(struct wl_shm_buffer *shim);
+void wl_shm_buffer_unref(struct wl_shm_buffer *shim);
 
 EXPORT struct wl_shm_buffer *
 wl_shm_buffer_ref(struct wl_shm_buffer *shim)

@@ -699,13 +699,28 @@ TEST(children_inherit_neither_preload_nor_fd_limit)
 	check(pid >= 0);
 	if (pid == 0) {
 		struct rlimit child;
+		int grandchild;
 
-		_exit(getrlimit(RLIMIT_NOFILE, &child) == 0 &&
-				      child.rlim_cur == before.rlim_cur
-			      ? 0
-			      : 1);
+		if (getrlimit(RLIMIT_NOFILE, &child) < 0 ||
+		    child.rlim_cur != before.rlim_cur)
+			_exit(1);
+		/* A limit the child set itself survives its own forks (sway
+		 * lowers it, then forks again to exec). */
+		child.rlim_cur = 100;
+		if (setrlimit(RLIMIT_NOFILE, &child) < 0)
+			_exit(2);
+		pid = fork();
+		if (pid == 0)
+			_exit(getrlimit(RLIMIT_NOFILE, &child) == 0 &&
+					      child.rlim_cur == 100
+				      ? 0
+				      : 3);
+		if (pid < 0 || waitpid(pid, &grandchild, 0) != pid)
+			_exit(4);
+		_exit(WIFEXITED(grandchild) ? WEXITSTATUS(grandchild) : 5);
 	}
 	check(waitpid(pid, &status, 0) == pid);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	check_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status 0x%x", status);
 	test_display_destroy(d);
 }
