@@ -2,7 +2,7 @@
 /*
  * Copyright © 2026 the sealshm authors
  *
- * The two ways DESIGN.md offers to re-validate a wl_shm_pool.resize of a
+ * The two ways doc/design.md describes to re-validate a wl_shm_pool.resize of a
  * sealed pool, timed against each other in one process: fstat() of the
  * pool's fd (the server keeps the fd open for it), or reading the new
  * range's last byte of the server's own mapping with process_vm_readv(),

@@ -389,7 +389,7 @@ struct fd_facts {
 };
 
 /*
- * Steps 1-3 of the acceptance order (DESIGN.md): the kind of file, its
+ * Steps 1-3 of the acceptance order (doc/design.md): the kind of file, its
  * seals, its filesystem, and what the policy makes of them.  On rejection
  * posts the error and returns false.
  */
@@ -501,7 +501,7 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 /*
  * Steps 4 and on: the size, now that the seals are known, and the limits.
  *
- * Unlike DESIGN.md's step 4, a copy-tier file is not compared with the
+ * Unlike step 4 in doc/design.md, a copy-tier file is not compared with the
  * pool's size: it is never mapped and can shrink at any moment, so a check
  * here would only refuse honest clients whose file grows later (wlcs's
  * BadBufferTest truncates before the server reads create_pool and expects

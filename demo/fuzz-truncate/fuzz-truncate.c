@@ -4,7 +4,7 @@
  *
  * sealshm-fuzz-truncate: a seeded attack client.  Each iteration opens a
  * fresh connection, maps an xdg toplevel (so the compositor really reads
- * its pixels), then runs one randomly chosen attack from DESIGN.md's
+ * its pixels), then runs one randomly chosen attack from doc/design.md's
  * failure modes and checks the outcome the compositor's policy predicts:
  * a protocol error with the expected code on the expected interface, an
  * EPERM in this client, or acceptance.  A fresh connection per attack is
@@ -1476,7 +1476,7 @@ usage(FILE *out)
 		"Usage: sealshm-fuzz-truncate [OPTION]...\n"
 		"Attack the Wayland compositor at $WAYLAND_DISPLAY with seeded "
 		"random wl_shm\nmisbehaviour (every failure mode of "
-		"DESIGN.md), each on a mapped xdg\ntoplevel, and check every "
+		"doc/design.md), each on a mapped xdg\ntoplevel; check every "
 		"outcome against the compositor's policy.\n\n"
 		"  --seed N           random seed (default: from the clock; "
 		"printed)\n"

@@ -301,7 +301,7 @@ TEST(dev_shm_files_report_seal_seal_and_cannot_be_sealed)
 	errno = 0;
 	seals = fcntl(fd, F_GET_SEALS);
 	get_errno = errno;
-	/* DESIGN.md: /dev/shm files report only F_SEAL_SEAL, or (the
+	/* doc/design.md: /dev/shm files report only F_SEAL_SEAL, or (the
 	 * documented alternative) F_GET_SEALS fails with EINVAL.  Either way
 	 * they are never sealed, so strict and seal tiers reject them. */
 	check_msg(seals == F_SEAL_SEAL || (seals < 0 && get_errno == EINVAL),

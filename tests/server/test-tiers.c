@@ -2,7 +2,7 @@
 /*
  * Copyright © 2026 the sealshm authors
  *
- * The policy tiers with real fds of every kind ../shared/CLIENTS.md lists:
+ * The policy tiers with real fds of every kind doc/clients.md lists:
  * what strict, seal and copy accept (and through which path), the seal
  * the server adds, and truncation attacks on copied pools, which must
  * read as zeros and cost the client its connection, never a fault.
