@@ -9,13 +9,13 @@
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc g++ python3 libwayland-dev
-	wayland-protocols libpixman-1-dev libpng-dev"
+	wayland-protocols libpixman-1-dev libpng-dev libxkbcommon-dev"
 # Real third-party clients and tools the test suites drive; tests that miss
 # one skip with a reason, but the set-up installs them all.
 # libgl1-mesa-dri: Mesa's software driver for weston-simple-egl, which
 # weston only recommends (and recommends are not installed).
 test_pkgs="valgrind weston gtk-3-examples wlcs clang libclang-rt-14-dev
-	scdoc libgl1-mesa-dri sway grim wayland-utils"
+	scdoc libgl1-mesa-dri sway grim wayland-utils wl-clipboard wev foot"
 demo_pkgs="weston"
 
 want=""
