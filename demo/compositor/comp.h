@@ -105,7 +105,10 @@ comp_server_position_surface(struct comp_server *server,
 			     struct wl_resource *surface, int32_t x,
 			     int32_t y);
 
-/** Advertise wl_seat capabilities (WL_SEAT_CAPABILITY_POINTER, ...). */
+/**
+ * Advertise wl_seat capabilities (WL_SEAT_CAPABILITY_POINTER, ...).  The
+ * keyboard is always there: WL_SEAT_CAPABILITY_KEYBOARD is added.
+ */
 void
 comp_server_set_seat_capabilities(struct comp_server *server,
 				  uint32_t capabilities);
@@ -132,5 +135,25 @@ comp_server_touch_motion(struct comp_server *server, uint32_t time_msec,
 void
 comp_server_touch_up(struct comp_server *server, uint32_t time_msec,
 		     int32_t id);
+
+/**
+ * Press or release a key (a Linux input event code, KEY_A...): the
+ * client with the keyboard focus gets it, with the modifiers it changes.
+ */
+void
+comp_server_keyboard_key(struct comp_server *server, uint32_t time_msec,
+			 uint32_t key, bool pressed);
+
+/**
+ * The key code that types the ASCII character @p c without modifiers in
+ * the compositor's keymap (lowercase letters, digits, space, Return for
+ * '\n', ...), or 0 when no key does.
+ */
+uint32_t
+comp_server_keyboard_code_for_char(struct comp_server *server, char c);
+
+/** Whether a client's surface has the keyboard focus. */
+bool
+comp_server_keyboard_has_focus(struct comp_server *server);
 
 #endif /* SEALSHM_DEMO_COMPOSITOR_COMP_H */

@@ -18,6 +18,11 @@
 
 struct comp_surface;
 struct comp_backend;
+struct comp_xdg_surface;
+struct comp_data_source;
+struct xkb_context;
+struct xkb_keymap;
+struct xkb_state;
 
 /* Counters of the compositor itself; the shm module keeps its own. */
 struct comp_stats {
@@ -64,7 +69,49 @@ struct comp_touch_point {
 	double x, y;
 };
 
-/* The one seat: input comes only from in-process drivers. */
+/* keyboard.c: one XKB keymap and state for every client. */
+struct comp_keyboard {
+	struct xkb_context *context;
+	struct xkb_keymap *keymap;
+	struct xkb_state *state;
+	/* the keymap text in a sealed memfd, opened read-only */
+	int keymap_fd;
+	uint32_t keymap_size;
+	/* wl_keyboard resources */
+	struct wl_list resources;
+	struct comp_surface *focus;
+	struct wl_listener focus_destroy;
+	/* evdev key codes held now, uint32_t each */
+	struct wl_array keys;
+	uint32_t mods_depressed, mods_latched, mods_locked, group;
+};
+
+/* data-device.c: the clipboard. */
+struct comp_data_device {
+	/* wl_data_device resources */
+	struct wl_list devices;
+	struct comp_data_source *selection;
+	uint32_t selection_serial;
+	/* the client with the keyboard focus: it sees the selection */
+	struct wl_client *focus_client;
+};
+
+/* move-resize.c: the interactive move or resize under way, if any. */
+struct comp_move_resize {
+	/* NULL when none is under way */
+	struct comp_xdg_surface *window;
+	bool resize;
+	uint32_t edges;
+	/* the pointer, and the window geometry's box, when it began */
+	double start_x, start_y;
+	int32_t x, y, width, height;
+};
+
+/*
+ * The one seat: a keyboard always (keys come from the nested backend's
+ * parent or from in-process drivers), a pointer and touch when a driver
+ * gives them.
+ */
 struct comp_seat {
 	uint32_t capabilities;
 	/* wl_resource links of wl_seat, wl_pointer and wl_touch objects */
@@ -76,10 +123,15 @@ struct comp_seat {
 	double pointer_x, pointer_y;
 	/* buttons held now: the focus stays while any is */
 	uint32_t buttons_down;
+	/* the serial of the last button press, for move and resize */
+	uint32_t button_serial;
 	struct comp_surface *pointer_focus;
 	struct wl_listener pointer_focus_destroy;
 	int32_t focus_x, focus_y;
 	struct comp_touch_point touch[COMP_MAX_TOUCH_POINTS];
+	struct comp_keyboard keyboard;
+	struct comp_data_device data;
+	struct comp_move_resize grab;
 };
 
 struct comp_server {
@@ -263,6 +315,11 @@ struct comp_xdg_surface {
 
 	/* toplevel */
 	bool maximized, fullscreen;
+	/* an interactive resize is under way: configures say so */
+	bool resizing;
+	/* the size the last interactive resize asked for; 0: the client's
+	 * choice */
+	int32_t configure_width, configure_height;
 	/* placed by comp_server_position_surface(), not by the shell */
 	bool positioned;
 	/* the largest window geometry size since the toplevel mapped,
@@ -358,6 +415,62 @@ comp_xdg_activate_surface(struct comp_surface *surface);
 /* the xdg_surface of a wl_surface, or NULL */
 struct comp_xdg_surface *
 comp_xdg_surface_from_surface(struct comp_surface *surface);
+
+/* the surface that should have the keyboard focus: the activated
+ * toplevel's, or its topmost grabbed popup's */
+struct comp_surface *
+comp_xdg_keyboard_target(struct comp_server *server);
+
+/* where a mapped toplevel's window geometry is on the output */
+void
+comp_xdg_get_window_box(struct comp_xdg_surface *xdg, int32_t *x, int32_t *y,
+			int32_t *width, int32_t *height);
+
+/* send a toplevel its configure (size, states) again */
+void
+comp_xdg_toplevel_configure(struct comp_xdg_surface *xdg);
+
+/* keyboard.c */
+int
+comp_keyboard_init(struct comp_server *server);
+
+void
+comp_keyboard_fini(struct comp_server *server);
+
+void
+comp_keyboard_create(struct wl_client *client, struct wl_resource *seat,
+		     uint32_t id);
+
+/* after activation or popups changed: move the focus where it belongs */
+void
+comp_keyboard_refocus(struct comp_server *server);
+
+/* data-device.c */
+int
+comp_data_device_init(struct comp_server *server);
+
+/* the keyboard focus moved to @p client (NULL: to nobody) */
+void
+comp_data_device_set_focus(struct comp_server *server,
+			   struct wl_client *client);
+
+/* move-resize.c */
+void
+comp_move_resize_begin(struct comp_xdg_surface *xdg, struct wl_resource *seat,
+		       uint32_t serial, bool resize, uint32_t edges);
+
+/* the pointer moved while a move or resize is under way */
+void
+comp_move_resize_motion(struct comp_server *server);
+
+/* a button went down or up: false when no move or resize is under way
+ * (the button is then the client's) */
+bool
+comp_move_resize_button(struct comp_server *server, bool pressed);
+
+/* the window unmaps: stop moving or resizing it */
+void
+comp_move_resize_cancel(struct comp_xdg_surface *xdg);
 
 /* render.c */
 uint64_t

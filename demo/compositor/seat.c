@@ -2,12 +2,13 @@
 /*
  * Copyright © 2026 the sealshm authors
  *
- * wl_seat and a wl_data_device_manager whose sources and devices are
- * accepted and never used: enough for toolkits that require the globals.
- * The seat has no devices of its own; an in-process driver (the wlcs
- * module) can give it pointer and touch capabilities and inject events,
- * which go to the surface under the point.  Objects asked for without
- * the capability are created inert, as the protocol asks.
+ * wl_seat, its pointer and its touchscreen.  The keyboard (keyboard.c)
+ * is always there; an in-process driver (the wlcs module) can add pointer
+ * and touch capabilities and inject events, which go to the surface under
+ * the point.  Objects asked for without the capability are created inert,
+ * as the protocol asks.  A press activates the window under the pointer
+ * (click-to-focus); an interactive move or resize (move-resize.c) takes
+ * the pointer until the buttons are released.
  */
 
 #include <wayland-server-core.h>
@@ -16,7 +17,6 @@
 #include "internal.h"
 
 #define SEAT_VERSION 7
-#define DATA_DEVICE_MANAGER_VERSION 3
 
 static void
 resource_destroy(struct wl_client *client, struct wl_resource *resource)
@@ -40,10 +40,6 @@ pointer_set_cursor(struct wl_client *client, struct wl_resource *resource,
 
 static const struct wl_pointer_interface pointer_impl = {
 	.set_cursor = pointer_set_cursor,
-	.release = resource_destroy,
-};
-
-static const struct wl_keyboard_interface keyboard_impl = {
 	.release = resource_destroy,
 };
 
@@ -110,8 +106,7 @@ static void
 seat_get_keyboard(struct wl_client *client, struct wl_resource *resource,
 		  uint32_t id)
 {
-	create_device(client, resource, &wl_keyboard_interface, &keyboard_impl,
-		      NULL, id);
+	comp_keyboard_create(client, resource, id);
 }
 
 static void
@@ -177,6 +172,7 @@ comp_server_set_seat_capabilities(struct comp_server *server,
 {
 	struct wl_resource *resource;
 
+	capabilities |= WL_SEAT_CAPABILITY_KEYBOARD;
 	if (server->seat.capabilities == capabilities)
 		return;
 	server->seat.capabilities = capabilities;
@@ -250,6 +246,14 @@ update_pointer(struct comp_server *server, uint32_t time_msec, bool moved)
 	struct wl_client *client;
 	int32_t ox, oy;
 
+	/* An interactive move or resize has the pointer to itself. */
+	if (seat->grab.window) {
+		if (seat->pointer_focus)
+			set_pointer_focus(server, NULL, 0, 0, 0, 0);
+		if (moved)
+			comp_move_resize_motion(server);
+		return;
+	}
 	surface = comp_server_surface_at(server, x, y, &ox, &oy);
 	/* While a button is held the surface that got the press keeps the
 	 * pointer (an implicit grab), wherever it goes. */
@@ -307,12 +311,19 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 		seat->buttons_down++;
 	else if (seat->buttons_down > 0)
 		seat->buttons_down--;
+	if (comp_move_resize_button(server, pressed)) {
+		if (seat->buttons_down == 0)
+			update_pointer(server, time_msec, false);
+		return;
+	}
 	if (!seat->pointer_focus)
 		return;
 	if (pressed)
 		comp_xdg_activate_surface(seat->pointer_focus);
 	client = wl_resource_get_client(seat->pointer_focus->resource);
 	serial = wl_display_next_serial(server->display);
+	if (pressed)
+		seat->button_serial = serial;
 	wl_resource_for_each (resource, &seat->pointers) {
 		if (wl_resource_get_client(resource) != client)
 			continue;
@@ -453,97 +464,6 @@ comp_server_touch_up(struct comp_server *server, uint32_t time_msec, int32_t id)
 	touch_release(point);
 }
 
-static void
-source_offer(struct wl_client *client, struct wl_resource *resource,
-	     const char *mime_type)
-{
-	/* Nobody can ever receive it: there is no selection or drag. */
-}
-
-static void
-source_set_actions(struct wl_client *client, struct wl_resource *resource,
-		   uint32_t actions)
-{
-}
-
-static const struct wl_data_source_interface data_source_impl = {
-	.offer = source_offer,
-	.destroy = resource_destroy,
-	.set_actions = source_set_actions,
-};
-
-static void
-device_start_drag(struct wl_client *client, struct wl_resource *resource,
-		  struct wl_resource *source, struct wl_resource *origin,
-		  struct wl_resource *icon, uint32_t serial)
-{
-	/* Drags are not implemented; the request is ignored as for a
-	 * stale serial, which the protocol allows. */
-}
-
-static void
-device_set_selection(struct wl_client *client, struct wl_resource *resource,
-		     struct wl_resource *source, uint32_t serial)
-{
-	/* As start_drag: there is no clipboard. */
-}
-
-static const struct wl_data_device_interface data_device_impl = {
-	.start_drag = device_start_drag,
-	.set_selection = device_set_selection,
-	.release = resource_destroy,
-};
-
-static void
-manager_create_data_source(struct wl_client *client,
-			   struct wl_resource *resource, uint32_t id)
-{
-	struct wl_resource *source;
-
-	source = wl_resource_create(client, &wl_data_source_interface,
-				    wl_resource_get_version(resource), id);
-	if (!source) {
-		wl_resource_post_no_memory(resource);
-		return;
-	}
-	wl_resource_set_implementation(source, &data_source_impl, NULL, NULL);
-}
-
-static void
-manager_get_data_device(struct wl_client *client, struct wl_resource *resource,
-			uint32_t id, struct wl_resource *seat)
-{
-	struct wl_resource *device;
-
-	device = wl_resource_create(client, &wl_data_device_interface,
-				    wl_resource_get_version(resource), id);
-	if (!device) {
-		wl_resource_post_no_memory(resource);
-		return;
-	}
-	wl_resource_set_implementation(device, &data_device_impl, NULL, NULL);
-}
-
-static const struct wl_data_device_manager_interface manager_impl = {
-	.create_data_source = manager_create_data_source,
-	.get_data_device = manager_get_data_device,
-};
-
-static void
-bind_manager(struct wl_client *client, void *data, uint32_t version,
-	     uint32_t id)
-{
-	struct wl_resource *resource;
-
-	resource = wl_resource_create(client, &wl_data_device_manager_interface,
-				      version, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wl_resource_set_implementation(resource, &manager_impl, data, NULL);
-}
-
 int
 comp_seat_init(struct comp_server *server)
 {
@@ -563,10 +483,9 @@ comp_seat_init(struct comp_server *server)
 	server->seat_global =
 		wl_global_create(server->display, &wl_seat_interface,
 				 SEAT_VERSION, server, bind_seat);
-	server->data_device_manager_global = wl_global_create(
-		server->display, &wl_data_device_manager_interface,
-		DATA_DEVICE_MANAGER_VERSION, server, bind_manager);
-	if (!server->seat_global || !server->data_device_manager_global)
+	seat->capabilities = WL_SEAT_CAPABILITY_KEYBOARD;
+	if (!server->seat_global || comp_keyboard_init(server) < 0 ||
+	    comp_data_device_init(server) < 0)
 		return -1;
 	return 0;
 }

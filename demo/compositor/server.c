@@ -227,6 +227,7 @@ comp_server_destroy(struct comp_server *server)
 		wl_list_remove(&server->client_created.link);
 		wl_display_destroy(server->display);
 	}
+	comp_keyboard_fini(server);
 	comp_render_fini(server);
 	free(server);
 }

@@ -271,6 +271,8 @@ positioner_from_resource(struct comp_xdg_wm_base *base,
 
 /* xdg_surface */
 
+static struct comp_xdg_box window_geometry(struct comp_xdg_surface *xdg);
+
 static void
 send_configure(struct comp_xdg_surface *xdg)
 {
@@ -285,11 +287,19 @@ send_configure(struct comp_xdg_surface *xdg)
 		if (xdg->maximized || xdg->fullscreen) {
 			width = server->options.width;
 			height = server->options.height;
+		} else {
+			width = xdg->configure_width;
+			height = xdg->configure_height;
 		}
 		if (server->active == xdg) {
 			state = wl_array_add(&states, sizeof(*state));
 			if (state)
 				*state = XDG_TOPLEVEL_STATE_ACTIVATED;
+		}
+		if (xdg->resizing) {
+			state = wl_array_add(&states, sizeof(*state));
+			if (state)
+				*state = XDG_TOPLEVEL_STATE_RESIZING;
 		}
 		if (xdg->maximized || xdg->fullscreen) {
 			state = wl_array_add(&states, sizeof(*state));
@@ -316,6 +326,25 @@ send_configure(struct comp_xdg_surface *xdg)
 	}
 	xdg->serials[xdg->serials_len++] = serial;
 	xdg_surface_send_configure(xdg->resource, serial);
+}
+
+void
+comp_xdg_get_window_box(struct comp_xdg_surface *xdg, int32_t *x, int32_t *y,
+			int32_t *width, int32_t *height)
+{
+	struct comp_xdg_box geometry = window_geometry(xdg);
+
+	*x = xdg->x;
+	*y = xdg->y;
+	*width = geometry.width;
+	*height = geometry.height;
+}
+
+void
+comp_xdg_toplevel_configure(struct comp_xdg_surface *xdg)
+{
+	if (xdg->role == COMP_XDG_TOPLEVEL && xdg->initial_configure_sent)
+		send_configure(xdg);
 }
 
 /*
@@ -354,7 +383,10 @@ dismiss_popup(struct comp_xdg_surface *popup)
 	wl_list_remove(&popup->popup_link);
 	wl_list_init(&popup->popup_link);
 	popup->parent = NULL;
+	popup->grabbed = false;
 	comp_server_schedule_frame(popup->server);
+	/* A grabbed popup gives the keyboard back. */
+	comp_keyboard_refocus(popup->server);
 }
 
 static void
@@ -399,6 +431,24 @@ restart:
 		send_configure(old);
 	if (xdg && xdg->initial_configure_sent)
 		send_configure(xdg);
+	comp_keyboard_refocus(server);
+}
+
+struct comp_surface *
+comp_xdg_keyboard_target(struct comp_server *server)
+{
+	struct comp_xdg_surface *popup;
+
+	if (!server->active || !server->active->surface)
+		return NULL;
+	/* Popups stack in the order they mapped: the last grabbed one of
+	 * the active window is the innermost open menu. */
+	wl_list_for_each_reverse (popup, &server->popups, stack_link) {
+		if (popup->grabbed && popup->mapped && popup->surface &&
+		    toplevel_of(popup) == server->active)
+			return popup->surface;
+	}
+	return server->active->surface;
 }
 
 void
@@ -419,6 +469,7 @@ xdg_unmap(struct comp_xdg_surface *xdg)
 	struct comp_server *server = xdg->server;
 
 	dismiss_popups(xdg);
+	comp_move_resize_cancel(xdg);
 	xdg->mapped = false;
 	xdg->initial_configure_sent = false;
 	xdg->serials_len = 0;
@@ -431,6 +482,7 @@ xdg_unmap(struct comp_xdg_surface *xdg)
 			activate(server, wl_container_of(server->toplevels.prev,
 							 xdg, stack_link));
 	}
+	comp_keyboard_refocus(server);
 }
 
 /* The box of the window geometry in surface coordinates. */
@@ -636,6 +688,7 @@ xdg_commit(struct comp_surface *surface)
 		wl_list_insert(xdg->server->popups.prev, &xdg->stack_link);
 	}
 	xdg->mapped = true;
+	comp_keyboard_refocus(xdg->server);
 }
 
 static const struct comp_surface_role xdg_surface_role = {
@@ -740,6 +793,7 @@ handle_role_destroy(struct wl_resource *resource)
 		xdg->parent = NULL;
 	}
 	xdg->role_resource = NULL;
+	xdg->grabbed = false;
 	xdg->initial_configure_sent = false;
 	xdg->serials_len = 0;
 }
@@ -780,7 +834,10 @@ static void
 toplevel_move(struct wl_client *client, struct wl_resource *resource,
 	      struct wl_resource *seat, uint32_t serial)
 {
-	/* As show_window_menu. */
+	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
+
+	if (xdg)
+		comp_move_resize_begin(xdg, seat, serial, false, 0);
 }
 
 static void
@@ -796,7 +853,10 @@ toplevel_resize(struct wl_client *client, struct wl_resource *resource,
 				"xdg_toplevel.resize edge %u is not an "
 				"xdg_toplevel.resize_edge value",
 				edges);
+		return;
 	}
+	if (xdg && edges != XDG_TOPLEVEL_RESIZE_EDGE_NONE)
+		comp_move_resize_begin(xdg, seat, serial, true, edges);
 }
 
 static void
@@ -925,8 +985,10 @@ xdg_surface_get_toplevel(struct wl_client *client, struct wl_resource *resource,
 /* Popup */
 
 /*
- * The grab is not checked against an input serial and routes no input:
- * it only makes the popup close when another window is activated.
+ * A grabbed popup takes the keyboard focus while it is open and closes
+ * when another window is activated.  The grab is granted only to popups
+ * of the activated window (the one the user just clicked or typed in);
+ * others are dismissed at once, as the protocol says a denied grab is.
  */
 static void
 popup_grab(struct wl_client *client, struct wl_resource *resource,
@@ -934,6 +996,19 @@ popup_grab(struct wl_client *client, struct wl_resource *resource,
 {
 	struct comp_xdg_surface *xdg = wl_resource_get_user_data(resource);
 
+	if (!xdg)
+		return;
+	if (xdg->mapped) {
+		comp_post_error(xdg->server, resource,
+				XDG_POPUP_ERROR_INVALID_GRAB,
+				"xdg_popup.grab after the popup mapped: "
+				"grab before its first commit with a buffer");
+		return;
+	}
+	if (!xdg->parent || toplevel_of(xdg) != xdg->server->active) {
+		xdg_popup_send_popup_done(resource);
+		return;
+	}
 	xdg->grabbed = true;
 }
 

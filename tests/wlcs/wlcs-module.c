@@ -722,7 +722,8 @@ create_server(int argc, const char **argv)
 	 * waits for (wlcs roundtrips once, and the client's get_pointer
 	 * answering the new capability follows its wl_display.sync). */
 	comp_server_set_seat_capabilities(server->comp,
-					  WL_SEAT_CAPABILITY_POINTER |
+					  WL_SEAT_CAPABILITY_KEYBOARD |
+						  WL_SEAT_CAPABILITY_POINTER |
 						  WL_SEAT_CAPABILITY_TOUCH);
 
 	server->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
