@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <wayland-server-core.h>
@@ -26,6 +27,10 @@ struct run {
 	struct comp_server *server;
 	pid_t program;
 	int program_status;
+	/* --type: what to type, and the timer that waits for a focus */
+	const char *type;
+	struct wl_event_source *type_timer;
+	bool focus_seen;
 };
 
 static const char usage[] =
@@ -53,6 +58,8 @@ static const char usage[] =
 	"                         period for --screenshot-dir (default 1)\n"
 	"  --exit-after SECONDS   exit cleanly after that long\n"
 	"  --stats FILE           write counters as JSON at exit\n"
+	"  --type TEXT            type TEXT (letters, digits, space, ...)\n"
+	"                         once a window has the keyboard focus\n"
 	"  --verbose              log every client bug to stderr\n"
 	"  --help                 show this help and exit\n"
 	"  -- PROGRAM [ARG...]    run PROGRAM with WAYLAND_DISPLAY set, and\n"
@@ -188,6 +195,44 @@ report_program(const char *name, int status)
 			name, WTERMSIG(status));
 }
 
+#define TYPE_POLL_MS 100
+
+/*
+ * --type: once a window has had the keyboard focus for a poll period (so
+ * that its client has seen the keymap and the enter), press and release
+ * one key per character.
+ */
+static int
+handle_type_timer(void *data)
+{
+	struct run *run = data;
+	struct timespec now;
+	uint32_t time;
+	const char *c;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	time = (uint32_t)(now.tv_sec * 1000 + now.tv_nsec / 1000000);
+
+	if (!comp_server_keyboard_has_focus(run->server)) {
+		run->focus_seen = false;
+	} else if (!run->focus_seen) {
+		run->focus_seen = true;
+	} else {
+		for (c = run->type; *c; c++) {
+			uint32_t key = comp_server_keyboard_code_for_char(
+				run->server, *c);
+
+			comp_server_keyboard_key(run->server, time++, key,
+						 true);
+			comp_server_keyboard_key(run->server, time++, key,
+						 false);
+		}
+		return 0;
+	}
+	wl_event_source_timer_update(run->type_timer, TYPE_POLL_MS);
+	return 0;
+}
+
 static int
 handle_exit_timer(void *data)
 {
@@ -207,6 +252,7 @@ enum {
 	OPT_SCREENSHOT_INTERVAL,
 	OPT_EXIT_AFTER,
 	OPT_STATS,
+	OPT_TYPE,
 	OPT_VERBOSE,
 	OPT_HELP,
 };
@@ -226,6 +272,7 @@ main(int argc, char *argv[])
 		  OPT_SCREENSHOT_INTERVAL },
 		{ "exit-after", required_argument, NULL, OPT_EXIT_AFTER },
 		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -288,6 +335,9 @@ main(int argc, char *argv[])
 		case OPT_STATS:
 			stats = optarg;
 			break;
+		case OPT_TYPE:
+			run.type = optarg;
+			break;
 		case OPT_VERBOSE:
 			options.verbose = true;
 			break;
@@ -346,6 +396,27 @@ main(int argc, char *argv[])
 		}
 	}
 
+	if (run.type) {
+		for (i = 0; run.type[i]; i++) {
+			if (!comp_server_keyboard_code_for_char(run.server,
+								run.type[i])) {
+				fprintf(stderr,
+					"sealshm-compositor: --type: no key "
+					"types '%c' without modifiers\n",
+					run.type[i]);
+				status = EXIT_USAGE;
+				goto out;
+			}
+		}
+		run.type_timer =
+			wl_event_loop_add_timer(loop, handle_type_timer, &run);
+		if (!run.type_timer) {
+			status = EXIT_FAILURE;
+			goto out;
+		}
+		wl_event_source_timer_update(run.type_timer, TYPE_POLL_MS);
+	}
+
 	printf("%s\n", comp_server_get_socket(run.server));
 	fflush(stdout);
 
@@ -376,6 +447,8 @@ out:
 		if (sources[i])
 			wl_event_source_remove(sources[i]);
 	}
+	if (run.type_timer)
+		wl_event_source_remove(run.type_timer);
 	comp_server_destroy(run.server);
 	return status;
 }
