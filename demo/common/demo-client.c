@@ -39,6 +39,10 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		g->wm_base = wl_registry_bind(registry, name,
 					      &xdg_wm_base_interface, 1);
 		xdg_wm_base_add_listener(g->wm_base, &wm_base_listener, NULL);
+	} else if (strcmp(interface, wl_seat_interface.name) == 0 &&
+		   !g->seat) {
+		g->seat = wl_registry_bind(registry, name, &wl_seat_interface,
+					   version < 5 ? version : 5);
 	}
 }
 
@@ -76,6 +80,8 @@ demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
 void
 demo_globals_finish(struct demo_globals *g)
 {
+	if (g->seat)
+		wl_seat_destroy(g->seat);
 	if (g->wm_base)
 		xdg_wm_base_destroy(g->wm_base);
 	if (g->shm)

@@ -25,6 +25,7 @@ struct demo_globals {
 	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base; /* answers pings by itself */
+	struct wl_seat *seat;	     /* the first seat, version <= 5 */
 	uint32_t compositor_version; /* wl_compositor's, when bound */
 };
 

@@ -7,13 +7,17 @@
  * Frames are paced by the parent's frame callbacks, so our clients'
  * frame callbacks fire only once the parent has composited their
  * content.  Buffer age limits each copy to what changed since the
- * buffer last held the output.
+ * buffer last held the output.  The parent's keyboard and pointer drive
+ * the seat: keys reach the client with the focus (through our own
+ * keymap: both sides use evdev key codes), and the pointer moves over
+ * the output at the window's own coordinates.
  */
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <wayland-client.h>
 #include <wayland-server-core.h>
@@ -38,6 +42,12 @@ struct nested {
 	struct wl_event_source *idle;
 	bool shown_once;
 	pixman_region32_t history[HISTORY];
+	/* the parent's input devices, and the keys and buttons they hold
+	 * down on our seat (released when the parent's focus leaves) */
+	struct wl_keyboard *keyboard;
+	struct wl_pointer *pointer;
+	struct wl_array keys;
+	struct wl_array buttons;
 };
 
 static void
@@ -61,6 +71,179 @@ handle_close(void *data)
 static const struct demo_toplevel_listener window_listener = {
 	.configured = handle_configured,
 	.close = handle_close,
+};
+
+/* Add or remove @p code in @p held; false when nothing changed. */
+static bool
+track(struct wl_array *held, uint32_t code, bool down)
+{
+	uint32_t *c, *last;
+
+	wl_array_for_each (c, held) {
+		if (*c != code)
+			continue;
+		if (down)
+			return false;
+		last = (uint32_t *)((char *)held->data + held->size) - 1;
+		*c = *last;
+		held->size -= sizeof(*c);
+		return true;
+	}
+	if (!down)
+		return false;
+	c = wl_array_add(held, sizeof(*c));
+	if (c)
+		*c = code;
+	return c != NULL;
+}
+
+static void
+handle_keymap(void *data, struct wl_keyboard *keyboard, uint32_t format,
+	      int32_t fd, uint32_t size)
+{
+	/* Our own keymap interprets the codes. */
+	close(fd);
+}
+
+static void
+handle_keyboard_enter(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+		      struct wl_surface *surface, struct wl_array *keys)
+{
+	/* Keys already held belong to whatever had the focus before. */
+}
+
+static void
+handle_keyboard_leave(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+		      struct wl_surface *surface)
+{
+	struct nested *n = data;
+	uint32_t *key;
+
+	wl_array_for_each (key, &n->keys)
+		comp_server_keyboard_key(n->base.server, comp_now_msec(), *key,
+					 false);
+	n->keys.size = 0;
+}
+
+static void
+handle_key(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+	   uint32_t time, uint32_t key, uint32_t state)
+{
+	struct nested *n = data;
+	bool down = state == WL_KEYBOARD_KEY_STATE_PRESSED;
+
+	if (track(&n->keys, key, down))
+		comp_server_keyboard_key(n->base.server, time, key, down);
+}
+
+static void
+handle_modifiers(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+		 uint32_t depressed, uint32_t latched, uint32_t locked,
+		 uint32_t group)
+{
+	/* Our keymap's state follows the keys themselves. */
+}
+
+static void
+handle_repeat_info(void *data, struct wl_keyboard *keyboard, int32_t rate,
+		   int32_t delay)
+{
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {
+	.keymap = handle_keymap,
+	.enter = handle_keyboard_enter,
+	.leave = handle_keyboard_leave,
+	.key = handle_key,
+	.modifiers = handle_modifiers,
+	.repeat_info = handle_repeat_info,
+};
+
+static void
+handle_pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
+		     struct wl_surface *surface, wl_fixed_t x, wl_fixed_t y)
+{
+	struct nested *n = data;
+
+	comp_server_pointer_motion(n->base.server, comp_now_msec(),
+				   wl_fixed_to_double(x),
+				   wl_fixed_to_double(y));
+}
+
+static void
+handle_pointer_leave(void *data, struct wl_pointer *pointer, uint32_t serial,
+		     struct wl_surface *surface)
+{
+	struct nested *n = data;
+	uint32_t *button;
+
+	wl_array_for_each (button, &n->buttons)
+		comp_server_pointer_button(n->base.server, comp_now_msec(),
+					   *button, false);
+	n->buttons.size = 0;
+}
+
+static void
+handle_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
+		      wl_fixed_t x, wl_fixed_t y)
+{
+	struct nested *n = data;
+
+	comp_server_pointer_motion(n->base.server, time, wl_fixed_to_double(x),
+				   wl_fixed_to_double(y));
+}
+
+static void
+handle_pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
+		      uint32_t time, uint32_t button, uint32_t state)
+{
+	struct nested *n = data;
+	bool down = state == WL_POINTER_BUTTON_STATE_PRESSED;
+
+	if (track(&n->buttons, button, down))
+		comp_server_pointer_button(n->base.server, time, button, down);
+}
+
+static void
+handle_pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
+		    uint32_t axis, wl_fixed_t value)
+{
+	/* Scrolling is not forwarded. */
+}
+
+static const struct wl_pointer_listener pointer_listener = {
+	.enter = handle_pointer_enter,
+	.leave = handle_pointer_leave,
+	.motion = handle_pointer_motion,
+	.button = handle_pointer_button,
+	.axis = handle_pointer_axis,
+};
+
+static void
+handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
+{
+	struct nested *n = data;
+
+	if ((caps & WL_SEAT_CAPABILITY_KEYBOARD) && !n->keyboard) {
+		n->keyboard = wl_seat_get_keyboard(seat);
+		wl_keyboard_add_listener(n->keyboard, &keyboard_listener, n);
+	}
+	if ((caps & WL_SEAT_CAPABILITY_POINTER) && !n->pointer) {
+		n->pointer = wl_seat_get_pointer(seat);
+		wl_pointer_add_listener(n->pointer, &pointer_listener, n);
+		comp_server_set_seat_capabilities(n->base.server,
+						  WL_SEAT_CAPABILITY_POINTER);
+	}
+}
+
+static void
+handle_seat_name(void *data, struct wl_seat *seat, const char *name)
+{
+}
+
+static const struct wl_seat_listener seat_listener = {
+	.capabilities = handle_seat_capabilities,
+	.name = handle_seat_name,
 };
 
 static void
@@ -238,6 +421,12 @@ nested_destroy(struct comp_backend *backend)
 		wl_event_source_remove(n->source);
 	if (n->frame)
 		wl_callback_destroy(n->frame);
+	if (n->keyboard)
+		wl_keyboard_destroy(n->keyboard);
+	if (n->pointer)
+		wl_pointer_destroy(n->pointer);
+	wl_array_release(&n->keys);
+	wl_array_release(&n->buttons);
 	sealshm_swapchain_destroy(n->swapchain);
 	demo_toplevel_finish(&n->window);
 	demo_globals_finish(&n->parent);
@@ -264,6 +453,8 @@ comp_backend_nested_create(struct comp_server *server)
 	n->base.server = server;
 	for (i = 0; i < HISTORY; i++)
 		pixman_region32_init(&n->history[i]);
+	wl_array_init(&n->keys);
+	wl_array_init(&n->buttons);
 
 	if (demo_globals_connect(&n->parent, 1) < 0) {
 		if (n->parent.display)
@@ -293,6 +484,8 @@ comp_backend_nested_create(struct comp_server *server)
 	xdg_toplevel_set_max_size(n->window.toplevel, server->options.width,
 				  server->options.height);
 	wl_surface_commit(n->window.surface);
+	if (n->parent.seat)
+		wl_seat_add_listener(n->parent.seat, &seat_listener, n);
 
 	n->source = wl_event_loop_add_fd(
 		server->loop, wl_display_get_fd(n->parent.display),

@@ -30,7 +30,7 @@ struct run {
 	/* --type: what to type, and the timer that waits for a focus */
 	const char *type;
 	struct wl_event_source *type_timer;
-	bool focus_seen;
+	int focus_polls;
 };
 
 static const char usage[] =
@@ -196,11 +196,13 @@ report_program(const char *name, int status)
 }
 
 #define TYPE_POLL_MS 100
+#define TYPE_AFTER_POLLS 5
 
 /*
- * --type: once a window has had the keyboard focus for a poll period (so
- * that its client has seen the keymap and the enter), press and release
- * one key per character.
+ * --type: once windows have had the keyboard focus for half a second (so
+ * that the client has seen the keymap and the enter, and a nested
+ * compositor has started its own client), press and release one key per
+ * character.
  */
 static int
 handle_type_timer(void *data)
@@ -214,10 +216,8 @@ handle_type_timer(void *data)
 	time = (uint32_t)(now.tv_sec * 1000 + now.tv_nsec / 1000000);
 
 	if (!comp_server_keyboard_has_focus(run->server)) {
-		run->focus_seen = false;
-	} else if (!run->focus_seen) {
-		run->focus_seen = true;
-	} else {
+		run->focus_polls = 0;
+	} else if (++run->focus_polls >= TYPE_AFTER_POLLS) {
 		for (c = run->type; *c; c++) {
 			uint32_t key = comp_server_keyboard_code_for_char(
 				run->server, *c);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# run-seat-client.sh COMPOSITOR OUTDIR clipboard|keyboard
+# run-seat-client.sh COMPOSITOR OUTDIR clipboard|keyboard|keyboard-nested
 #
 # Real clients of the seat inside sealshm-compositor --headless (policy
 # copy), passing when the compositor exits cleanly with no protocol
@@ -12,7 +12,10 @@
 #             and wl-paste prints the new text (clipboard-round-trip.sh);
 #  keyboard   wev, typed "a" by --type, gets the keymap, the enter and
 #             the key, and its libxkbcommon turns the key into the
-#             keysym a with the text "a".
+#             keysym a with the text "a";
+#  keyboard-nested  the same through a nested sealshm-compositor: the
+#             outer one types into the nested one's window, whose
+#             backend forwards the parent's keys to wev.
 # The programs come with the test packages (tools/ensure-deps.sh test);
 # a missing one is a failure, not a skip.
 set -u
@@ -24,7 +27,7 @@ here=$(dirname "$0")
 
 case $name in
 clipboard) programs="wl-copy wl-paste" ;;
-keyboard) programs="wev stdbuf" ;;
+keyboard | keyboard-nested) programs="wev stdbuf" ;;
 *)
 	echo "unknown test '$name'" >&2
 	exit 2
@@ -53,11 +56,18 @@ if [ "$name" = clipboard ]; then
 	timeout 120 "$comp" --headless --policy copy --socket seat \
 		--exit-after 60 --stats "$stats" -- \
 		"$here/clipboard-round-trip.sh" >"$out"
-else
+elif [ "$name" = keyboard ]; then
 	# wev runs until the compositor stops; line-buffered so that its
 	# output survives the SIGTERM.
 	timeout 60 "$comp" --headless --policy copy --socket seat \
 		--exit-after 4 --type a --stats "$stats" -- \
+		stdbuf -oL wev >"$out"
+else
+	# The nested compositor finds the outer one through WAYLAND_DISPLAY,
+	# which the outer one sets for the program it runs.
+	timeout 60 "$comp" --headless --policy copy --socket seat \
+		--exit-after 4 --type a --stats "$stats" -- \
+		"$comp" --socket seat-nested --policy copy --size 640x480 -- \
 		stdbuf -oL wev >"$out"
 fi
 status=$?
