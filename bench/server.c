@@ -112,6 +112,7 @@ static int
 sealshm_init(struct server *server)
 {
 	struct sealshm_options options = {
+		.size = sizeof(options),
 		.policy = server->trial->policy,
 	};
 
@@ -177,7 +178,7 @@ sealshm_stats(struct server *server, struct server_result *result)
 {
 	struct sealshm_stats stats;
 
-	sealshm_get_stats(server->shm, &stats);
+	sealshm_get_stats(server->shm, &stats, sizeof(stats));
 	result->map_calls_stats = stats.map_calls;
 	memcpy(result->pools_by_tier, stats.pools_accepted_by_tier,
 	       sizeof(result->pools_by_tier));

@@ -138,6 +138,7 @@ read_config(struct shim_config *config)
 	bool ok = true;
 
 	memset(config, 0, sizeof(*config));
+	config->options.size = sizeof(config->options);
 	config->options.policy = SEALSHM_POLICY_COPY;
 	config->log_level = SEALSHM_LOG_INFO;
 	if (policy && *policy &&

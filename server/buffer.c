@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <wayland-server-core.h>
@@ -120,11 +122,22 @@ check_geometry(struct pool *pool, struct wl_resource *resource,
 	       int64_t height, int64_t stride)
 {
 
+	struct sealshm *shm = pool->owner->shm;
+
 	if (width <= 0 || height <= 0) {
 		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
 			      "buffer size %" PRId64 "x%" PRId64 " is empty; "
 			      "width and height must be > 0",
 			      width, height);
+		return false;
+	}
+	if (width > shm->max_buffer_width || height > shm->max_buffer_height) {
+		reject_buffer(pool, resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "buffer size %" PRId64 "x%" PRId64 " exceeds the "
+			      "compositor's limit of %" PRId32 "x%" PRId32
+			      "; draw smaller buffers",
+			      width, height, shm->max_buffer_width,
+			      shm->max_buffer_height);
 		return false;
 	}
 	if (offset < 0) {
@@ -194,10 +207,22 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 
 	info = shm_get_format(pool->owner->shm, format);
 	if (!info) {
+		const struct format_info *known = format_lookup(format);
+		char name[32] = "";
+
+		if (known)
+			snprintf(name, sizeof(name), "%s (", known->name);
 		reject_buffer(pool, pool_resource, WL_SHM_ERROR_INVALID_FORMAT,
-			      "format 0x%08" PRIx32 " is not advertised; use "
-			      "one from the wl_shm.format events",
-			      format);
+			      "format %s0x%08" PRIx32 "%s is not advertised; "
+			      "use one from the wl_shm.format events",
+			      name, format, known ? ")" : "");
+		return;
+	}
+	if (pool->owner->buffers >= pool->owner->shm->max_buffers_per_client) {
+		reject_buffer(pool, pool_resource, WL_SHM_ERROR_INVALID_STRIDE,
+			      "client holds %" PRIu32 " buffers, the limit; "
+			      "destroy unused buffers",
+			      pool->owner->buffers);
 		return;
 	}
 	if (!check_geometry(pool, pool_resource, info, offset, width, height,
@@ -205,8 +230,10 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 		return;
 	size = (size_t)format_buffer_size(info, stride, height);
 	/* A copy-tier buffer costs its size in our memory. */
-	if (!pool->mapping && pool->owner->bytes + size >
-				      pool->owner->shm->max_bytes_per_client) {
+	if (!pool->mapping &&
+	    (pool->owner->bytes + size >
+		     pool->owner->shm->max_bytes_per_client ||
+	     pool->owner->shm->bytes + size > pool->owner->shm->max_bytes)) {
 		reject_buffer(
 			pool, pool_resource, WL_SHM_ERROR_INVALID_STRIDE,
 			"copied buffers would exceed the limit of %" PRIu64
@@ -221,6 +248,8 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 	buffer->refcount = 1;
 	pixman_region32_init(&buffer->rows_read);
 	buffer->pool = pool_ref(pool);
+	pool->owner->buffers++;
+	pool->owner->shm->stats.buffers++;
 	buffer->offset = offset;
 	buffer->width = width;
 	buffer->height = height;
@@ -241,7 +270,7 @@ buffer_create(struct pool *pool, struct wl_resource *pool_resource, uint32_t id,
 		if (!buffer->data)
 			goto err_buffer;
 		buffer->charged = size;
-		pool->owner->bytes += size;
+		shm_client_charge(pool->owner, (int64_t)size);
 	}
 
 	if (info->pixman_format != 0) {
@@ -277,7 +306,9 @@ buffer_free(struct sealshm_buffer *buffer)
 		pool_mapping_unref(buffer->mapping);
 	else
 		free(buffer->data);
-	buffer->pool->owner->bytes -= buffer->charged;
+	shm_client_charge(buffer->pool->owner, -(int64_t)buffer->charged);
+	buffer->pool->owner->buffers--;
+	buffer->pool->owner->shm->stats.buffers--;
 	pixman_region32_fini(&buffer->rows_read);
 	pool_unref(buffer->pool);
 	free(buffer);
@@ -374,6 +405,8 @@ sealshm_buffer_is_copied(struct sealshm_buffer *buffer)
 struct copy_pass {
 	size_t wanted, done;
 	int err;
+	/* mapped pool: read with pread instead of from the mapping */
+	bool pread;
 };
 
 /*
@@ -390,7 +423,7 @@ read_file(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
 	ssize_t n;
 
 	while (done < len) {
-		n = pread(buffer->pool->fd, dst + done, len - done,
+		n = pread(buffer->pool->file->fd, dst + done, len - done,
 			  (off_t)buffer->offset + (off_t)(pos + done));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -518,7 +551,8 @@ copy_out(struct sealshm_buffer *buffer)
 		if (end > buffer->copied)
 			end = buffer->copied;
 		while (done < end) {
-			n = pwrite(buffer->pool->fd, src + done, end - done,
+			n = pwrite(buffer->pool->file->fd, src + done,
+				   end - done,
 				   (off_t)buffer->offset + (off_t)done);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -574,10 +608,45 @@ static void
 copy_bytes(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
 	   struct copy_pass *pass)
 {
-	if (buffer->mapping)
+	if (buffer->mapping && !pass->pread)
 		memcpy(dst, (const char *)buffer->data + pos, len);
 	else
 		read_file(buffer, pos, dst, len, pass);
+}
+
+/*
+ * Whether a page of the mapped buffer is not in the file's page cache: a
+ * hole (punched, or never written) or swapped out.  Reading it through
+ * the mapping would fault it in, charging a zeroed page to the
+ * compositor for a hole, and a fault in a range the client is punching
+ * waits for the punch; pread of a hole returns zeros without allocating
+ * and does not wait.  mincore asks the page cache only, with no side
+ * effect on the client's file (lseek(SEEK_HOLE) would move its offset).
+ */
+static bool
+has_missing_pages(struct sealshm_buffer *buffer)
+{
+	const uintptr_t page = 4096;
+	uintptr_t start = (uintptr_t)buffer->data & ~(page - 1);
+	uintptr_t end = (uintptr_t)buffer->data + buffer->size;
+	unsigned char vec[1024];
+
+	while (start < end) {
+		size_t len = end - start;
+		size_t pages;
+
+		if (len > sizeof(vec) * page)
+			len = sizeof(vec) * page;
+		pages = (len + page - 1) / page;
+		if (mincore((void *)start, len, vec) < 0)
+			return true;
+		for (size_t i = 0; i < pages; i++) {
+			if (!(vec[i] & 1))
+				return true;
+		}
+		start += len;
+	}
+	return false;
 }
 
 /* @p box is clipped to the buffer and not empty. */
@@ -621,6 +690,10 @@ sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 		    (uint64_t)buffer->width * buffer->bytes_per_pixel) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (buffer->mapping && has_missing_pages(buffer)) {
+		pass.pread = true;
+		buffer->pool->owner->shm->stats.copy_to_preads++;
 	}
 	if (damage)
 		boxes = pixman_region32_rectangles(damage, &n_boxes);

@@ -2,15 +2,17 @@
 /*
  * Copyright © 2026 the sealshm authors
  *
- * Re-validating a resize: each pool keeps its fd open and fstat()s it at
- * every wl_shm_pool.resize.  With F_SEAL_SHRINK known, st_size >= size
+ * Re-validating a resize: each pool keeps its file's fd open and fstat()s
+ * it at every wl_shm_pool.resize.  With F_SEAL_SHRINK known, st_size >= size
  * proves to the byte that the whole new range is backed, for every later
  * moment.  The fd-free alternative (reading the new range's last byte of
  * our own mapping with process_vm_readv, which fails with EFAULT instead of
  * raising SIGBUS) only proves that the last *page* is backed: the file may
  * end inside it, and then the size the client claims is a lie we cannot
- * see.  The price of the open fd is bounded: max_pools_per_client, and
- * sealshm_create() raises RLIMIT_NOFILE to its hard limit.  One fstat of a
+ * see.  The price of the open fd is bounded: one per file per client (the
+ * same file sent again shares it), max_pools_per_client, max_fds for the
+ * whole compositor, and sealshm_create() raises RLIMIT_NOFILE to its hard
+ * limit.  One fstat of a
  * memfd costs about 0.3 us on the development machine (process_vm_readv of
  * one byte about 1 us), paid once per resize.
  */
@@ -24,11 +26,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <wayland-server-core.h>
 
 #include "buffer.h"
+#include "fs.h"
 #include "pool.h"
 #include "sealshm-shm-server-protocol.h"
 #include "shm-file.h"
@@ -100,54 +104,159 @@ file_type_name(mode_t mode)
 static void
 charge(struct pool *pool, int64_t bytes, bool mapped)
 {
-	struct sealshm_stats *stats = &pool->owner->shm->stats;
-
-	pool->owner->bytes += (uint64_t)bytes;
+	shm_client_charge(pool->owner, bytes);
 	if (mapped)
-		stats->bytes_mapped += (uint64_t)bytes;
+		pool->owner->shm->stats.bytes_mapped += (uint64_t)bytes;
 }
 
-static bool
-within_client_bytes(struct pool *pool, uint64_t extra)
+/* Which byte budget @p extra more bytes would break, if any. */
+enum bytes_verdict {
+	BYTES_OK,
+	BYTES_CLIENT,
+	BYTES_COMPOSITOR,
+};
+
+static enum bytes_verdict
+check_bytes(struct shm_client *owner, uint64_t extra)
 {
-	return pool->owner->bytes + extra <=
-	       pool->owner->shm->max_bytes_per_client;
+	if (owner->bytes + extra > owner->shm->max_bytes_per_client)
+		return BYTES_CLIENT;
+	if (owner->shm->bytes + extra > owner->shm->max_bytes)
+		return BYTES_COMPOSITOR;
+	return BYTES_OK;
 }
 
+static void
+file_unref(struct shm_file *file)
+{
+	assert(file->refcount > 0);
+	if (--file->refcount > 0)
+		return;
+	assert(!file->mapping);
+	wl_list_remove(&file->link);
+	close(file->fd);
+	file->owner->shm->stats.fds--;
+	free(file);
+}
+
+/*
+ * The client's file of that identity, so that the same file sent again
+ * holds one fd and can reuse its mapping.  The new fd's access mode must
+ * match; it costs an F_GETFL, but only when the file is already there.
+ */
+static struct shm_file *
+file_find(struct shm_client *owner, int fd, const struct stat *st,
+	  bool read_only, bool copy)
+{
+	bool mode_known = read_only || copy;
+	struct shm_file *file;
+	int flags;
+
+	wl_list_for_each (file, &owner->files, link) {
+		if (file->dev != st->st_dev || file->ino != st->st_ino ||
+		    file->copy != copy)
+			continue;
+		if (!mode_known) {
+			flags = fcntl(fd, F_GETFL);
+			if (flags < 0)
+				return NULL;
+			read_only = (flags & O_ACCMODE) != O_RDWR;
+			mode_known = true;
+		}
+		if (file->read_only == read_only)
+			return file;
+	}
+	return NULL;
+}
+
+static struct shm_file *
+file_create(struct shm_client *owner, int fd, const struct stat *st,
+	    bool read_only, bool copy)
+{
+	struct shm_file *file = calloc(1, sizeof(*file));
+
+	if (!file)
+		return NULL;
+	file->refcount = 1;
+	file->owner = owner;
+	file->dev = st->st_dev;
+	file->ino = st->st_ino;
+	file->fd = fd;
+	file->read_only = read_only;
+	file->copy = copy;
+	wl_list_insert(&owner->files, &file->link);
+	owner->shm->stats.fds++;
+	return file;
+}
+
+/*
+ * Map @p size bytes of the pool's file.  Read-only files (a read-only fd,
+ * or a write seal) get a private writable mapping: a compositor that
+ * writes anyway (a screen copy into a client buffer) touches copy-on-write
+ * pages of its own instead of faulting, and the client's file never
+ * changes; pages it does not write stay the file's, so reads see the
+ * client's updates.  MAP_NORESERVE: no commit charge for pages never
+ * written.  Whether a new fd is read-only is learned here rather than with
+ * F_GETFL: a shared writable mapping of it fails with EACCES.
+ *
+ * Fails with errno EDQUOT (the client's mapping budget), ENFILE (the
+ * compositor's) or mmap's error.
+ */
 static struct pool_mapping *
 mapping_create(struct pool *pool, size_t size)
 {
-	struct pool_mapping *mapping = calloc(1, sizeof(*mapping));
-	/*
-	 * A read-only pool (read-only fd, or write-sealed file) gets a
-	 * private writable mapping: a compositor that writes anyway (a
-	 * screen copy into a client buffer) touches copy-on-write pages of
-	 * its own instead of faulting, and the client's file never changes.
-	 * Pages it does not write stay the file's: reads see the client's
-	 * updates.  MAP_NORESERVE: no commit charge for pages never written.
-	 */
-	int flags = pool->read_only ? MAP_PRIVATE | MAP_NORESERVE : MAP_SHARED;
+	struct sealshm *shm = pool->owner->shm;
+	struct shm_file *file = pool->file;
+	struct pool_mapping *mapping;
+	void *data = MAP_FAILED;
 
+	if (pool->owner->mappings >= shm->max_mappings_per_client) {
+		errno = EDQUOT;
+		return NULL;
+	}
+	if (shm->stats.mappings >= shm->max_mappings) {
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"%" PRIu64 " client pool mappings, the compositor's "
+			"limit (max_mappings): refusing more",
+			shm->stats.mappings);
+		errno = ENFILE;
+		return NULL;
+	}
+	mapping = calloc(1, sizeof(*mapping));
 	if (!mapping)
 		return NULL;
-	pool->owner->shm->stats.map_calls++;
-	mapping->data =
-		mmap(NULL, size, PROT_READ | PROT_WRITE, flags, pool->fd, 0);
-	if (mapping->data == MAP_FAILED) {
+	if (!file->read_only) {
+		data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    file->fd, 0);
+		if (data == MAP_FAILED && (errno == EACCES || errno == EPERM))
+			file->read_only = pool->read_only = true;
+	}
+	if (file->read_only)
+		data = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_NORESERVE, file->fd, 0);
+	if (data == MAP_FAILED) {
 		int saved_errno = errno;
 
 		/* Address space or vm.max_map_count: the compositor's
 		 * problem as much as the client's. */
-		shm_log(pool->owner->shm, SEALSHM_LOG_ERROR,
-			"mmap of a %zu-byte client pool failed: %s", size,
-			strerror(saved_errno));
+		if (errno != EACCES)
+			shm_log(shm, SEALSHM_LOG_ERROR,
+				"mmap of a %zu-byte client pool failed: %s",
+				size, strerror(saved_errno));
 		free(mapping);
 		errno = saved_errno;
 		return NULL;
 	}
+	shm->stats.map_calls++;
 	mapping->refcount = 1;
-	mapping->pool = pool;
+	mapping->file = file;
+	mapping->data = data;
 	mapping->size = size;
+	file->refcount++;
+	pool->owner->mappings++;
+	shm->stats.mappings++;
+	if (!file->mapping || file->mapping->size < size)
+		file->mapping = mapping;
 	charge(pool, (int64_t)size, true);
 	return mapping;
 }
@@ -162,12 +271,21 @@ pool_mapping_ref(struct pool_mapping *mapping)
 void
 pool_mapping_unref(struct pool_mapping *mapping)
 {
+	struct shm_file *file = mapping->file;
+	struct shm_client *owner = file->owner;
+
 	assert(mapping->refcount > 0);
 	if (--mapping->refcount > 0)
 		return;
 	munmap(mapping->data, mapping->size);
-	charge(mapping->pool, -(int64_t)mapping->size, true);
+	shm_client_charge(owner, -(int64_t)mapping->size);
+	owner->shm->stats.bytes_mapped -= mapping->size;
+	owner->mappings--;
+	owner->shm->stats.mappings--;
+	if (file->mapping == mapping)
+		file->mapping = NULL;
 	free(mapping);
+	file_unref(file);
 }
 
 struct pool *
@@ -187,17 +305,19 @@ pool_unref(struct pool *pool)
 		pool_mapping_unref(pool->mapping);
 	charge(pool, -(int64_t)pool->charged, false);
 	pool->owner->pools--;
-	if (pool->fd >= 0)
-		close(pool->fd);
+	if (pool->file)
+		file_unref(pool->file);
 	shm_client_unref(pool->owner);
 	free(pool);
 }
 
 /*
  * Grow the mapping without moving any pointer a buffer holds: in place if
- * the address space after it is free; moved if no buffer uses it yet;
+ * the address space after it is free; moved if nothing else uses it yet;
  * otherwise a second mapping of the whole file for buffers made from now
- * on, while the old one lives as long as its buffers.
+ * on, while the old one lives as long as its users.  Pools of one file
+ * that share a mapping see it grow in place, which only adds pages the
+ * file was just proven to have.
  */
 static int
 grow_mapping(struct pool *pool, size_t size)
@@ -217,10 +337,12 @@ grow_mapping(struct pool *pool, size_t size)
 		mapping->data = data;
 		mapping->size = size;
 		charge(pool, (int64_t)(size - old_size), true);
+		if (pool->file->mapping->size < size)
+			pool->file->mapping = mapping;
 		return 0;
 	}
 
-	if (!within_client_bytes(pool, size))
+	if (check_bytes(pool->owner, size) != BYTES_OK)
 		return -ENOSPC;
 	fresh = mapping_create(pool, size);
 	if (!fresh)
@@ -252,10 +374,46 @@ pool_destroy(struct wl_client *client, struct wl_resource *resource)
 }
 
 static void
+reject_grow(struct pool *pool, int32_t size, int err)
+{
+	struct sealshm *shm = pool->owner->shm;
+
+	switch (err) {
+	case ENOSPC:
+		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+			      "resize to %" PRId32 " needs a 2nd mapping, "
+			      "over the limit of %" PRIu64 " bytes per "
+			      "client; destroy old buffers first",
+			      size, shm->max_bytes_per_client);
+		break;
+	case EDQUOT:
+		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+			      "resize to %" PRId32 " needs a new mapping; the "
+			      "client holds %" PRIu32 " mappings, its limit; "
+			      "destroy old buffers first",
+			      size, pool->owner->mappings);
+		break;
+	case ENFILE:
+		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+			      "resize to %" PRId32 " needs a new mapping; the "
+			      "compositor holds its limit of mappings; try "
+			      "later",
+			      size);
+		break;
+	default:
+		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+			      "mmap of %" PRId32 " bytes failed (%s); "
+			      "use a smaller pool",
+			      size, strerror(err));
+	}
+}
+
+static void
 pool_resize(struct wl_client *client, struct wl_resource *resource,
 	    int32_t size)
 {
 	struct pool *pool = wl_resource_get_user_data(resource);
+	enum bytes_verdict verdict;
 	struct sealshm *shm;
 	struct stat st;
 	int ret;
@@ -274,10 +432,11 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 	/*
 	 * An unsealed file may shrink right after any fstat, so in the copy
 	 * tier a size check proves nothing; its reads (pread) find a short
-	 * file at access time and answer it there.
+	 * file at access time and answer it there.  A mapped pool's file
+	 * is shmem: fstat cannot wait on anyone.
 	 */
 	if (pool->tier != POOL_TIER_COPY) {
-		if (fstat(pool->fd, &st) < 0) {
+		if (fstat(pool->file->fd, &st) < 0) {
 			reject_resize(
 				pool, WL_SHM_ERROR_INVALID_FD,
 				"fstat of the pool's fd failed (%s); make a "
@@ -302,12 +461,24 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 			      size, shm->max_pool_size);
 		return;
 	}
-	if (!within_client_bytes(pool, (uint64_t)(size - pool->size))) {
+	verdict = check_bytes(pool->owner, (uint64_t)(size - pool->size));
+	if (verdict == BYTES_CLIENT) {
 		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
 			      "resize to %" PRId32 " would exceed the limit of "
 			      "%" PRIu64 " bytes per client; destroy unused "
 			      "pools and buffers",
 			      size, shm->max_bytes_per_client);
+		return;
+	} else if (verdict == BYTES_COMPOSITOR) {
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"client pools hold %" PRIu64 " bytes, near the "
+			"compositor's limit (max_bytes): refusing more",
+			shm->bytes);
+		reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
+			      "resize to %" PRId32 " would exceed the "
+			      "compositor's limit of %" PRIu64 " bytes of "
+			      "pools; try later",
+			      size, shm->max_bytes);
 		return;
 	}
 
@@ -316,19 +487,8 @@ pool_resize(struct wl_client *client, struct wl_resource *resource,
 		pool->charged += (uint64_t)(size - pool->size);
 	} else {
 		ret = grow_mapping(pool, (size_t)size);
-		if (ret == -ENOSPC) {
-			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-				      "resize to %" PRId32
-				      " needs a 2nd mapping, "
-				      "over the limit of %" PRIu64 " bytes per "
-				      "client; destroy old buffers first",
-				      size, shm->max_bytes_per_client);
-			return;
-		} else if (ret < 0) {
-			reject_resize(pool, WL_SHM_ERROR_INVALID_FD,
-				      "mmap of %" PRId32 " bytes failed (%s); "
-				      "use a smaller pool",
-				      size, strerror(-ret));
+		if (ret < 0) {
+			reject_grow(pool, size, -ret);
 			return;
 		}
 	}
@@ -350,15 +510,11 @@ pool_resource_destroy(struct wl_resource *resource)
 	if (!pool)
 		return;
 	pool->resource = NULL;
-	/*
-	 * No buffer can be made from it any more: buffers keep their own
-	 * mappings, and only copy-tier buffers still read through the fd.
-	 */
+	/* No buffer can be made from it any more: buffers keep their own
+	 * mappings. */
 	if (pool->mapping) {
 		pool_mapping_unref(pool->mapping);
 		pool->mapping = NULL;
-		close(pool->fd);
-		pool->fd = -1;
 	}
 	pool_unref(pool);
 }
@@ -383,15 +539,110 @@ pool_create_inert(struct wl_resource *shm_resource, uint32_t id)
 /* What the checks found out about a pool's fd. */
 struct fd_facts {
 	enum pool_tier tier;
-	bool writable;
-	bool sealable;
 	int seals;
+	struct stat st; /* made after the seals were read */
+	bool read_only; /* known from the seals; mapping_create learns more */
 };
 
+/* Copy tier: the access mode, which pread and pwrite need to know. */
+static bool
+copy_access_mode(struct shm_client *owner, struct wl_resource *resource, int fd,
+		 struct fd_facts *facts)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_REGULAR,
+			    "fd was opened write-only and cannot be read; "
+			    "send an O_RDWR (or O_RDONLY) memfd");
+		return false;
+	}
+	facts->read_only =
+		(flags & O_ACCMODE) != O_RDWR ||
+		(facts->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	facts->tier = POOL_TIER_COPY;
+	return true;
+}
+
 /*
- * Steps 1-3 of the acceptance order (doc/design.md): the kind of file, its
- * seals, its filesystem, and what the policy makes of them.  On rejection
- * posts the error and returns false.
+ * A file F_GET_SEALS knows nothing of: not shmem.  Nothing may call into
+ * its filesystem before we know that filesystem cannot stall us (see
+ * fs.c); then fstat tells what it is.  Only the copy policy takes such a
+ * file, and only a regular one on a local filesystem.
+ */
+static bool
+inspect_other(struct shm_client *owner, struct wl_resource *resource, int fd,
+	      bool o_path, struct fd_facts *facts)
+{
+	char type[32];
+	enum fs_class cls = fs_classify(owner->shm, fd, type, sizeof(type));
+
+	if (cls == FS_UNSAFE) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_UNSAFE_FS,
+			    "fd is on a %s filesystem, whose calls can wait "
+			    "on another process; send a memfd",
+			    type);
+		return false;
+	}
+	if (fstat(fd, &facts->st) < 0) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_REGULAR,
+			    "fstat of the fd failed (%s); " FIX_SEAL,
+			    strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(facts->st.st_mode)) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_REGULAR,
+			    "fd is a %s, not a regular file; " FIX_SEAL,
+			    file_type_name(facts->st.st_mode));
+		return false;
+	}
+	if (o_path) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_REGULAR,
+			    "fd was opened O_PATH and cannot be read; send an "
+			    "O_RDWR (or O_RDONLY) memfd");
+		return false;
+	}
+	if (cls != FS_LOCAL) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_UNSAFE_FS,
+			    "fd is on a %s filesystem, which the compositor "
+			    "does not read from; send a memfd",
+			    type);
+		return false;
+	}
+	if (owner->shm->policy != SEALSHM_POLICY_COPY) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_SHMEM,
+			    "fd is a disk file, which can shrink and cannot be "
+			    "sealed; " FIX_SEAL);
+		return false;
+	}
+	return copy_access_mode(owner, resource, fd, facts);
+}
+
+/* Shmem or hugetlbfs: which one, with fstatfs only off the memfd mount. */
+static int
+shmem_kind(struct sealshm *shm, int fd, const struct stat *st,
+	   enum shm_fs_kind *kind)
+{
+	if (shm->memfd_dev_known && st->st_dev == shm->memfd_dev) {
+		*kind = SHM_FS_SHMEM;
+		return 0;
+	}
+	return shm_file_get_fs_kind(fd, kind);
+}
+
+/*
+ * Steps 1-3 of the acceptance order (doc/design.md): the seals first,
+ * with F_GET_SEALS, which answers EINVAL for every file that is not shmem
+ * or hugetlbfs without asking its filesystem; then, for those, one fstat
+ * (the size it reports is already covered by the seals), the filesystem
+ * and the policy's verdict.  Three system calls for a sealed memfd.
  */
 static bool
 inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
@@ -399,46 +650,24 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 {
 	enum sealshm_policy policy = owner->shm->policy;
 	enum shm_fs_kind kind;
-	struct stat st;
-	int flags;
 
-	if (fstat(fd, &st) < 0) {
+	facts->seals = shm_file_get_seals(fd);
+	if (facts->seals < 0) {
+		/* EBADF: an O_PATH fd, which fcntl mostly refuses. */
+		bool o_path = errno == EBADF;
+
+		facts->seals = 0;
+		return inspect_other(owner, resource, fd, o_path, facts);
+	}
+
+	if (fstat(fd, &facts->st) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_REGULAR,
 			    "fstat of the fd failed (%s); " FIX_SEAL,
 			    strerror(errno));
 		return false;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-			    SEALSHM_REJECT_NOT_REGULAR,
-			    "fd is a %s, not a regular file; " FIX_SEAL,
-			    file_type_name(st.st_mode));
-		return false;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY) {
-		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-			    SEALSHM_REJECT_NOT_REGULAR,
-			    "fd was opened %s and cannot be read; send an "
-			    "O_RDWR (or O_RDONLY) memfd",
-			    (flags >= 0 && (flags & O_PATH)) ? "O_PATH"
-							     : "write-only");
-		return false;
-	}
-	facts->writable = (flags & O_ACCMODE) == O_RDWR;
-
-	/*
-	 * Seals before anything about the size: once F_SEAL_SHRINK is seen,
-	 * a size read afterwards can only be an underestimate.
-	 */
-	facts->seals = shm_file_get_seals(fd);
-	/* EINVAL: a file that cannot carry seals at all (disk files). */
-	facts->sealable = facts->seals >= 0;
-	if (!facts->sealable)
-		facts->seals = 0;
-
-	if (shm_file_get_fs_kind(fd, &kind) < 0) {
+	if (shmem_kind(owner->shm, fd, &facts->st, &kind) < 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
 			    "fstatfs of the fd failed (%s); " FIX_SEAL,
@@ -452,16 +681,23 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    "run out; create the memfd without MFD_HUGETLB");
 		return false;
 	}
+	facts->read_only =
+		(facts->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0;
 
 	if (kind == SHM_FS_SHMEM && (facts->seals & F_SEAL_SHRINK)) {
 		facts->tier = POOL_TIER_SEALED;
 		return true;
 	}
+	/* Never F_SEAL_GROW: the client must still be able to grow.  A
+	 * read-only fd cannot be sealed (EPERM). */
 	if (policy >= SEALSHM_POLICY_SEAL && kind == SHM_FS_SHMEM &&
-	    facts->sealable && !(facts->seals & F_SEAL_SEAL) &&
-	    facts->writable) {
-		/* Never F_SEAL_GROW: the client must still be able to grow. */
-		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+	    !(facts->seals & F_SEAL_SEAL)) {
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+			facts->seals |= F_SEAL_SHRINK;
+			facts->tier = POOL_TIER_SERVER_SEALED;
+			return true;
+		}
+		if (errno != EPERM) {
 			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 				    SEALSHM_REJECT_MAP_FAILED,
 				    "the compositor could not seal the memfd "
@@ -469,21 +705,16 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 				    strerror(errno));
 			return false;
 		}
-		facts->seals |= F_SEAL_SHRINK;
-		facts->tier = POOL_TIER_SERVER_SEALED;
-		return true;
 	}
-	if (policy == SEALSHM_POLICY_COPY) {
-		facts->tier = POOL_TIER_COPY;
-		return true;
-	}
+	if (policy == SEALSHM_POLICY_COPY)
+		return copy_access_mode(owner, resource, fd, facts);
 
 	if (kind == SHM_FS_OTHER) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_NOT_SHMEM,
 			    "fd is a disk file, which can shrink and cannot be "
 			    "sealed; " FIX_SEAL);
-	} else if (!facts->sealable || (facts->seals & F_SEAL_SEAL)) {
+	} else if (facts->seals & F_SEAL_SEAL) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
 			    SEALSHM_REJECT_UNSEALED,
 			    "file lacks F_SEAL_SHRINK and cannot be sealed "
@@ -498,22 +729,52 @@ inspect_fd(struct shm_client *owner, struct wl_resource *resource, int fd,
 	return false;
 }
 
+static bool
+check_pool_bytes(struct shm_client *owner, struct wl_resource *resource,
+		 int32_t size)
+{
+	struct sealshm *shm = owner->shm;
+	enum bytes_verdict verdict = check_bytes(owner, (uint64_t)size);
+
+	if (verdict == BYTES_CLIENT) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_CLIENT_BYTES,
+			    "client holds %" PRIu64 " bytes of pools, %" PRId32
+			    " more exceed the limit %" PRIu64 "; destroy "
+			    "unused pools",
+			    owner->bytes, size, shm->max_bytes_per_client);
+		return false;
+	} else if (verdict == BYTES_COMPOSITOR) {
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"client pools hold %" PRIu64 " bytes, near the "
+			"compositor's limit (max_bytes): refusing more",
+			shm->bytes);
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_COMPOSITOR_BUDGET,
+			    "the compositor holds its limit of %" PRIu64
+			    " bytes of pools; try later",
+			    shm->max_bytes);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Steps 4 and on: the size, now that the seals are known, and the limits.
  *
- * Unlike step 4 in doc/design.md, a copy-tier file is not compared with the
- * pool's size: it is never mapped and can shrink at any moment, so a check
- * here would only refuse honest clients whose file grows later (wlcs's
- * BadBufferTest truncates before the server reads create_pool and expects
- * the error at access, on the wl_buffer, like libwayland).  Every access
- * preads, and a short read yields zeros and invalid_fd on the wl_buffer.
+ * Unlike step 4 of the acceptance order, a copy-tier file is not compared
+ * with the pool's size: it is never mapped and can shrink at any moment,
+ * so a check here would only refuse honest clients whose file grows later
+ * (wlcs's BadBufferTest truncates before the server reads create_pool and
+ * expects the error at access, on the wl_buffer, like libwayland).  Every
+ * access preads, and a short read yields zeros and invalid_fd on the
+ * wl_buffer.
  */
 static bool
-check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
-	   enum pool_tier tier, int32_t size)
+check_size(struct shm_client *owner, struct wl_resource *resource,
+	   const struct fd_facts *facts, int32_t size)
 {
 	struct sealshm *shm = owner->shm;
-	struct stat st;
 
 	if (size <= 0) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_STRIDE,
@@ -523,23 +784,14 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    size);
 		return false;
 	}
-	if (tier != POOL_TIER_COPY) {
-		if (fstat(fd, &st) < 0) {
-			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-				    SEALSHM_REJECT_NOT_REGULAR,
-				    "fstat of the fd failed (%s); " FIX_SEAL,
-				    strerror(errno));
-			return false;
-		}
-		if (st.st_size < size) {
-			reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-				    SEALSHM_REJECT_FILE_TOO_SMALL,
-				    "pool size %" PRId32 " > file size %jd; "
-				    "grow the file (ftruncate, "
-				    "posix_fallocate) first",
-				    size, (intmax_t)st.st_size);
-			return false;
-		}
+	if (facts->tier != POOL_TIER_COPY && facts->st.st_size < size) {
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_FILE_TOO_SMALL,
+			    "pool size %" PRId32 " > file size %jd; "
+			    "grow the file (ftruncate, "
+			    "posix_fallocate) first",
+			    size, (intmax_t)facts->st.st_size);
+		return false;
 	}
 	if ((uint64_t)size > shm->max_pool_size) {
 		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
@@ -558,16 +810,98 @@ check_size(struct shm_client *owner, struct wl_resource *resource, int fd,
 			    owner->pools);
 		return false;
 	}
-	if (owner->bytes + (uint64_t)size > shm->max_bytes_per_client) {
-		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
-			    SEALSHM_REJECT_CLIENT_BYTES,
-			    "client holds %" PRIu64 " bytes of pools, %" PRId32
-			    " more exceed the limit %" PRIu64 "; destroy "
-			    "unused pools",
-			    owner->bytes, size, shm->max_bytes_per_client);
-		return false;
-	}
+	/* A mapped pool may reuse a mapping: map_pool() counts it then. */
+	if (facts->tier == POOL_TIER_COPY)
+		return check_pool_bytes(owner, resource, size);
 	return true;
+}
+
+/*
+ * The client's file for this fd: the one it already sent (this fd is then
+ * closed; a mapped pool's access mode must match, which costs an F_GETFL
+ * only here), or a new one holding the fd.  NULL: refused (fd closed).
+ */
+static struct shm_file *
+pool_file(struct shm_client *owner, struct wl_resource *resource, int fd,
+	  struct fd_facts *facts)
+{
+	struct sealshm *shm = owner->shm;
+	bool copy = facts->tier == POOL_TIER_COPY;
+	struct shm_file *file;
+
+	file = file_find(owner, fd, &facts->st, facts->read_only, copy);
+	if (file) {
+		close(fd);
+		file->refcount++;
+		return file;
+	}
+	if (shm->stats.fds >= shm->max_fds) {
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"%" PRIu64 " client pool fds open, the compositor's "
+			"limit (max_fds): refusing more",
+			shm->stats.fds);
+		reject_pool(owner, resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_COMPOSITOR_BUDGET,
+			    "the compositor holds its limit of %" PRIu32
+			    " client fds; reuse pools, try later",
+			    shm->max_fds);
+		close(fd);
+		return NULL;
+	}
+	file = file_create(owner, fd, &facts->st, facts->read_only, copy);
+	if (!file) {
+		wl_resource_post_no_memory(resource);
+		close(fd);
+	}
+	return file;
+}
+
+/* A mapping for the new pool: the file's, when it covers the pool. */
+static bool
+map_pool(struct pool *pool, struct wl_resource *shm_resource)
+{
+	struct shm_file *file = pool->file;
+	struct shm_client *owner = pool->owner;
+
+	if (file->mapping && file->mapping->size >= (size_t)pool->size) {
+		pool->mapping = pool_mapping_ref(file->mapping);
+		owner->shm->stats.mappings_reused++;
+		return true;
+	}
+	if (!check_pool_bytes(owner, shm_resource, pool->size))
+		return false;
+	pool->mapping = mapping_create(pool, (size_t)pool->size);
+	if (pool->mapping)
+		return true;
+	switch (errno) {
+	case EACCES:
+		reject_pool(owner, shm_resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_NOT_REGULAR,
+			    "fd was opened write-only and cannot be read; "
+			    "send an O_RDWR (or O_RDONLY) memfd");
+		break;
+	case EDQUOT:
+		reject_pool(owner, shm_resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_CLIENT_MAPPINGS,
+			    "client holds %" PRIu32 " mappings, the limit; "
+			    "destroy unused pools and buffers",
+			    owner->mappings);
+		break;
+	case ENFILE:
+		reject_pool(owner, shm_resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_COMPOSITOR_BUDGET,
+			    "the compositor holds its limit of %" PRIu32
+			    " mappings; try later",
+			    owner->shm->max_mappings);
+		break;
+	default:
+		reject_pool(owner, shm_resource, WL_SHM_ERROR_INVALID_FD,
+			    SEALSHM_REJECT_MAP_FAILED,
+			    "mmap of %" PRId32 " bytes failed (%s); "
+			    "use a smaller pool",
+			    pool->size, strerror(errno));
+	}
+	return false;
 }
 
 void
@@ -577,42 +911,40 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	struct wl_client *client = wl_resource_get_client(shm_resource);
 	struct sealshm *shm = owner->shm;
 	struct fd_facts facts = { 0 };
+	struct shm_file *file;
 	struct pool *pool;
 
 	if (!inspect_fd(owner, shm_resource, fd, &facts) ||
-	    !check_size(owner, shm_resource, fd, facts.tier, size))
-		goto err_close;
+	    !check_size(owner, shm_resource, &facts, size)) {
+		close(fd);
+		return;
+	}
+	/* From here on the file owns the fd. */
+	file = pool_file(owner, shm_resource, fd, &facts);
+	if (!file)
+		return;
 
 	pool = calloc(1, sizeof(*pool));
 	if (!pool) {
 		wl_client_post_no_memory(client);
-		goto err_close;
+		file_unref(file);
+		return;
 	}
 	pool->refcount = 1;
 	pool->owner = shm_client_ref(owner);
 	owner->pools++;
-	pool->fd = fd;
+	pool->file = file;
 	pool->size = size;
 	pool->tier = facts.tier;
-	pool->read_only = !facts.writable ||
-			  (facts.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	pool->read_only = file->read_only;
 	pool->immutable =
 		facts.tier != POOL_TIER_COPY && (facts.seals & F_SEAL_WRITE);
 
 	if (pool->tier == POOL_TIER_COPY) {
 		pool->charged = (uint64_t)size;
 		charge(pool, size, false);
-	} else {
-		pool->mapping = mapping_create(pool, (size_t)size);
-		if (!pool->mapping) {
-			reject_pool(owner, shm_resource,
-				    WL_SHM_ERROR_INVALID_FD,
-				    SEALSHM_REJECT_MAP_FAILED,
-				    "mmap of %" PRId32 " bytes failed (%s); "
-				    "use a smaller pool",
-				    size, strerror(errno));
-			goto err_pool;
-		}
+	} else if (!map_pool(pool, shm_resource)) {
+		goto err_pool;
 	}
 
 	pool->resource =
@@ -630,9 +962,6 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	return;
 
 err_pool:
-	/* pool_unref() closes the fd. */
+	/* pool_unref() drops the file, and with it the fd. */
 	pool_unref(pool);
-	return;
-err_close:
-	close(fd);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <wayland-server-core.h>
 
@@ -19,64 +20,78 @@ struct shm_client;
 
 /* Indexes of sealshm_stats.pools_accepted_by_tier. */
 enum pool_tier {
-	POOL_TIER_SEALED = 0,		/* the client sealed F_SEAL_SHRINK */
-	POOL_TIER_SERVER_SEALED = 1,	/* seal policy: we added the seal */
-	POOL_TIER_COPY = 2,		/* copy policy: never mapped */
+	POOL_TIER_SEALED = 0,	     /* the client sealed F_SEAL_SHRINK */
+	POOL_TIER_SERVER_SEALED = 1, /* seal policy: we added the seal */
+	POOL_TIER_COPY = 2,	     /* copy policy: never mapped */
+};
+
+/*
+ * A file one client sent, once per (device, inode, access mode, tier):
+ * the one fd all its pools share (a client that sends the same memfd as
+ * many pools holds one fd), and the largest live mapping, which a new pool
+ * of the same file reuses when it covers it.  Referenced by those pools;
+ * never shared between clients.
+ */
+struct shm_file {
+	int refcount;
+	struct shm_client *owner;
+	struct wl_list link; /* shm_client.files */
+	dev_t dev;
+	ino_t ino;
+	int fd;
+	bool read_only;
+	bool copy;		      /* copy tier: never mapped */
+	struct pool_mapping *mapping; /* weak: cleared when it goes */
 };
 
 /*
  * One mmap of the pool's file.  The pool references its current mapping,
  * each buffer the mapping it was created in, so a buffer's pointer stays
- * valid however the pool grows.
+ * valid however the pool grows.  Pools of one file may share a mapping.
  */
 struct pool_mapping {
 	int refcount;
-	struct pool *pool;	/* outlives the mapping */
+	struct shm_file *file; /* outlives the mapping */
 	void *data;
 	size_t size;
 };
 
 /*
  * Referenced by its wl_shm_pool resource and by each buffer made from it.
- * The fd stays open while the resource lives (resize re-checks the file's
- * size with fstat) and, in the copy tier, while buffers read through it.
+ * Its file (and fd) lives as long as the pool: resize re-checks the file's
+ * size with fstat, copy-tier buffers read through it, and copies of mapped
+ * buffers read holes with pread instead of faulting (see buffer.c).
  */
 struct pool {
 	int refcount;
 	struct shm_client *owner;
-	struct wl_resource *resource;	/* NULL once destroyed */
-	int fd;		/* -1 once the resource is gone, unless copy tier */
+	struct wl_resource *resource; /* NULL once destroyed */
+	struct shm_file *file;
 	int32_t size;
 	enum pool_tier tier;
 	bool read_only;
 	bool immutable;
 	/* NULL in the copy tier and once the resource is gone */
 	struct pool_mapping *mapping;
-	uint64_t charged;		/* copy tier: bytes charged to owner */
+	uint64_t charged; /* copy tier: bytes charged to owner */
 };
 
 /*
  * wl_shm.create_pool: takes ownership of @p fd.  On a rejection posts the
  * error on @p shm_resource.
  */
-void
-pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
-	    uint32_t id, int fd, int32_t size);
+void pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
+		 uint32_t id, int fd, int32_t size);
 
 /* A wl_shm_pool that does nothing, for a wl_shm whose module is gone. */
-void
-pool_create_inert(struct wl_resource *shm_resource, uint32_t id);
+void pool_create_inert(struct wl_resource *shm_resource, uint32_t id);
 
-struct pool *
-pool_ref(struct pool *pool);
+struct pool *pool_ref(struct pool *pool);
 
-void
-pool_unref(struct pool *pool);
+void pool_unref(struct pool *pool);
 
-struct pool_mapping *
-pool_mapping_ref(struct pool_mapping *mapping);
+struct pool_mapping *pool_mapping_ref(struct pool_mapping *mapping);
 
-void
-pool_mapping_unref(struct pool_mapping *mapping);
+void pool_mapping_unref(struct pool_mapping *mapping);
 
 #endif /* SEALSHM_SERVER_POOL_H */

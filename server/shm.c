@@ -6,15 +6,20 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <wayland-server-core.h>
 
 #include "export.h"
+#include "fs.h"
 #include "pool.h"
 #include "sealshm-shm-server-protocol.h"
 #include "shm.h"
@@ -29,6 +34,9 @@ static const char *const reject_reason_names[] = {
 	[SEALSHM_REJECT_CLIENT_POOLS] = "client-pools",
 	[SEALSHM_REJECT_CLIENT_BYTES] = "client-bytes",
 	[SEALSHM_REJECT_MAP_FAILED] = "map-failed",
+	[SEALSHM_REJECT_UNSAFE_FS] = "unsafe-fs",
+	[SEALSHM_REJECT_CLIENT_MAPPINGS] = "client-mappings",
+	[SEALSHM_REJECT_COMPOSITOR_BUDGET] = "compositor-budget",
 };
 
 static const char *const policy_names[] = {
@@ -46,6 +54,17 @@ default_log_handler(enum sealshm_log_level level, const char *fmt, va_list args,
 	fputs("sealshm: ", stderr);
 	vfprintf(stderr, fmt, args);
 	fputc('\n', stderr);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+log_with(sealshm_log_func_t handler, void *data, enum sealshm_log_level level,
+	 const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	handler(level, fmt, args, data);
+	va_end(args);
 }
 
 static void
@@ -103,8 +122,16 @@ sealshm_unref(struct sealshm *shm)
 	assert(shm->refcount > 0);
 	if (--shm->refcount > 0)
 		return;
+	fs_cache_finish(shm);
 	free(shm->formats);
 	free(shm);
+}
+
+void
+shm_client_charge(struct shm_client *owner, int64_t bytes)
+{
+	owner->bytes += (uint64_t)bytes;
+	owner->shm->bytes += (uint64_t)bytes;
 }
 
 struct shm_client *
@@ -152,6 +179,7 @@ shm_client_get(struct sealshm *shm, struct wl_client *client)
 	owner->refcount = 1;
 	owner->shm = shm;
 	shm->refcount++;
+	wl_list_init(&owner->files);
 	owner->destroy.notify = handle_client_destroy;
 	wl_client_add_destroy_listener(client, &owner->destroy);
 	wl_list_insert(&shm->clients, &owner->link);
@@ -328,21 +356,135 @@ raise_fd_limit(struct sealshm *shm)
 			"could not raise RLIMIT_NOFILE: %s", strerror(errno));
 }
 
+/* The first layout with a size field: options a caller must know. */
+#define OPTIONS_MIN_SIZE                                                       \
+	(offsetof(struct sealshm_options, max_buffer_height) + sizeof(int32_t))
+
+static uint64_t
+or_default(uint64_t value, uint64_t fallback)
+{
+	return value ? value : fallback;
+}
+
+static uint32_t
+max_map_count(void)
+{
+	unsigned long value = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &value) != 1)
+			value = 65530;
+		fclose(f);
+	}
+	return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+}
+
+/*
+ * Every memfd made without MFD_HUGETLB lives on the kernel's one internal
+ * shmem mount, whose device number never changes while it runs
+ * (tests/kernel checks this): a pool fd on that device needs no fstatfs.
+ */
+static void
+learn_memfd_dev(struct sealshm *shm)
+{
+	struct stat st;
+	int fd = memfd_create("sealshm-probe", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0) {
+		shm->memfd_dev = st.st_dev;
+		shm->memfd_dev_known = true;
+	}
+	close(fd);
+}
+
+/* Log which option is wrong, then fail with EINVAL. */
+static bool __attribute__((format(printf, 3, 4)))
+bad_option(sealshm_log_func_t handler, void *data, const char *fmt, ...)
+{
+	va_list args;
+	char msg[256];
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	log_with(handler, data, SEALSHM_LOG_ERROR, "sealshm_create: %s", msg);
+	errno = EINVAL;
+	return false;
+}
+
+static bool
+check_options(const struct sealshm_options *o)
+{
+	sealshm_log_func_t handler =
+		o->log_handler ? o->log_handler : default_log_handler;
+	void *data = o->log_user_data;
+
+	if ((unsigned)o->policy > SEALSHM_POLICY_COPY)
+		return bad_option(handler, data,
+				  "options.policy %d is not a policy; use "
+				  "SEALSHM_POLICY_STRICT, _SEAL or _COPY",
+				  (int)o->policy);
+	if (o->max_pool_size > INT32_MAX)
+		return bad_option(handler, data,
+				  "options.max_pool_size %" PRIu64
+				  " > INT32_MAX, the largest wl_shm pool",
+				  o->max_pool_size);
+	if (o->extra_formats_len && !o->extra_formats)
+		return bad_option(handler, data,
+				  "options.extra_formats is NULL, "
+				  "extra_formats_len %zu",
+				  o->extra_formats_len);
+	for (size_t i = 0; i < o->extra_formats_len; i++) {
+		if (!format_lookup(o->extra_formats[i]))
+			return bad_option(
+				handler, data,
+				"options.extra_formats[%zu] 0x%08" PRIx32
+				" is a format sealshm cannot bound; see "
+				"sealshm_set_formats() for opaque ones",
+				i, o->extra_formats[i]);
+	}
+	if (o->max_buffer_width < 0 || o->max_buffer_height < 0)
+		return bad_option(handler, data,
+				  "options.max_buffer_width/height %" PRId32
+				  "x%" PRId32 " is negative",
+				  o->max_buffer_width, o->max_buffer_height);
+	return true;
+}
+
 SEALSHM_EXPORT struct sealshm *
 sealshm_create(struct wl_display *display,
 	       const struct sealshm_options *options)
 {
-	static const struct sealshm_options defaults;
+	struct sealshm_options o = { 0 };
+	struct rlimit lim;
 	struct sealshm *shm;
 	int saved_errno;
 
 	assert(display);
-	if (!options)
-		options = &defaults;
-	if ((unsigned)options->policy > SEALSHM_POLICY_COPY ||
-	    options->max_pool_size > INT32_MAX ||
-	    (options->extra_formats_len && !options->extra_formats)) {
-		errno = EINVAL;
+	if (options) {
+		if (options->size < OPTIONS_MIN_SIZE) {
+			bad_option(options->log_handler ? options->log_handler
+							: default_log_handler,
+				   options->log_user_data,
+				   "options.size %zu is too small; set it to "
+				   "sizeof(struct sealshm_options)",
+				   options->size);
+			return NULL;
+		}
+		memcpy(&o, options,
+		       options->size < sizeof(o) ? options->size : sizeof(o));
+	}
+	if (!check_options(&o))
+		return NULL;
+	if (wl_display_get_destroy_listener(display, handle_display_destroy)) {
+		log_with(o.log_handler ? o.log_handler : default_log_handler,
+			 o.log_user_data, SEALSHM_LOG_ERROR,
+			 "sealshm_create: this display already has a sealshm "
+			 "wl_shm global; create one per display");
+		errno = EEXIST;
 		return NULL;
 	}
 
@@ -353,21 +495,30 @@ sealshm_create(struct wl_display *display,
 	shm->display = display;
 	wl_list_init(&shm->resources);
 	wl_list_init(&shm->clients);
-	shm->policy = options->policy;
+	shm->policy = o.policy;
 	shm->max_pool_size =
-		options->max_pool_size ? options->max_pool_size
-				       : SEALSHM_DEFAULT_MAX_POOL_SIZE;
-	shm->max_bytes_per_client = options->max_bytes_per_client
-					    ? options->max_bytes_per_client
-					    : SEALSHM_DEFAULT_MAX_BYTES_PER_CLIENT;
-	shm->max_pools_per_client = options->max_pools_per_client
-					    ? options->max_pools_per_client
-					    : SEALSHM_DEFAULT_MAX_POOLS_PER_CLIENT;
-	shm->log_handler = options->log_handler ? options->log_handler
-						: default_log_handler;
-	shm->log_user_data = options->log_user_data;
+		or_default(o.max_pool_size, SEALSHM_DEFAULT_MAX_POOL_SIZE);
+	shm->max_bytes_per_client = or_default(
+		o.max_bytes_per_client, SEALSHM_DEFAULT_MAX_BYTES_PER_CLIENT);
+	shm->max_pools_per_client = (uint32_t)or_default(
+		o.max_pools_per_client, SEALSHM_DEFAULT_MAX_POOLS_PER_CLIENT);
+	shm->max_buffers_per_client =
+		(uint32_t)or_default(o.max_buffers_per_client,
+				     SEALSHM_DEFAULT_MAX_BUFFERS_PER_CLIENT);
+	shm->max_mappings_per_client =
+		(uint32_t)or_default(o.max_mappings_per_client,
+				     SEALSHM_DEFAULT_MAX_MAPPINGS_PER_CLIENT);
+	shm->max_mappings =
+		(uint32_t)or_default(o.max_mappings, max_map_count() / 2);
+	shm->max_bytes = or_default(o.max_bytes, SEALSHM_DEFAULT_MAX_BYTES);
+	shm->max_buffer_width = (int32_t)or_default(
+		(uint64_t)o.max_buffer_width, SEALSHM_DEFAULT_MAX_BUFFER_SIDE);
+	shm->max_buffer_height = (int32_t)or_default(
+		(uint64_t)o.max_buffer_height, SEALSHM_DEFAULT_MAX_BUFFER_SIDE);
+	shm->log_handler = o.log_handler ? o.log_handler : default_log_handler;
+	shm->log_user_data = o.log_user_data;
 
-	if (init_formats(shm, options) < 0)
+	if (init_formats(shm, &o) < 0)
 		goto err_free;
 
 	shm->global =
@@ -376,6 +527,16 @@ sealshm_create(struct wl_display *display,
 		goto err_free;
 
 	raise_fd_limit(shm);
+	if (o.max_fds)
+		shm->max_fds = o.max_fds;
+	else if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+		 lim.rlim_cur != RLIM_INFINITY)
+		shm->max_fds = (uint32_t)(lim.rlim_cur / 2 > UINT32_MAX
+						  ? UINT32_MAX
+						  : lim.rlim_cur / 2);
+	else
+		shm->max_fds = 1u << 20;
+	learn_memfd_dev(shm);
 	shm->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(display, &shm->display_destroy);
 	return shm;
@@ -439,10 +600,11 @@ sealshm_set_formats(struct sealshm *shm, const uint32_t *formats, size_t count)
 }
 
 SEALSHM_EXPORT void
-sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats)
+sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats, size_t size)
 {
 	assert(shm && stats);
-	*stats = shm->stats;
+	memcpy(stats, &shm->stats,
+	       size < sizeof(shm->stats) ? size : sizeof(shm->stats));
 }
 
 SEALSHM_EXPORT const char *

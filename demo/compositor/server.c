@@ -93,6 +93,7 @@ static int
 create_shm(struct comp_server *server)
 {
 	struct sealshm_options shm_options = {
+		.size = sizeof(shm_options),
 		.policy = server->options.policy,
 		.log_handler = handle_shm_log,
 		.log_user_data = server,
@@ -277,7 +278,7 @@ comp_server_write_stats(struct comp_server *server, const char *path)
 	FILE *f;
 	int i;
 
-	sealshm_get_stats(server->shm, &shm);
+	sealshm_get_stats(server->shm, &shm, sizeof(shm));
 	f = fopen(path, "w");
 	if (!f) {
 		fprintf(stderr, "sealshm-compositor: cannot write %s: %s\n",

@@ -1419,13 +1419,17 @@ attack_bytes_flood(struct fuzz *f, struct conn *c)
 	int n = over ? (int)(DEFAULT_MAX_BYTES_PER_CLIENT / size) +
 				(int)random_range(f, 1, 4)
 		     : (int)random_range(f, 1, 8);
-	int fd = sealed_memfd(size, F_SEAL_SHRINK | F_SEAL_SEAL), i;
+	int fd, i;
 
-	if (fd < 0)
-		return false;
-	for (i = 0; i < n; i++)
+	/* One file each: pools of one file share its mapping, and cost
+	 * its bytes once. */
+	for (i = 0; i < n; i++) {
+		fd = sealed_memfd(size, F_SEAL_SHRINK | F_SEAL_SEAL);
+		if (fd < 0)
+			return false;
 		create_pool(c, fd, (int32_t)size);
-	close(fd);
+		close(fd);
+	}
 	if (over)
 		expect_error(f, c, SHM_INVALID_FD, "wl_shm");
 	else

@@ -181,6 +181,19 @@ enum sealshm_reject_reason {
 	SEALSHM_REJECT_CLIENT_BYTES,
 	/** mmap, or (seal policy) adding F_SEAL_SHRINK, failed */
 	SEALSHM_REJECT_MAP_FAILED,
+	/**
+	 * the file is on a filesystem whose operations can wait on someone
+	 * else (FUSE, network filesystems, procfs, sysfs, anything unknown):
+	 * refused before any call that would reach that filesystem
+	 */
+	SEALSHM_REJECT_UNSAFE_FS,
+	/** the client would exceed max_mappings_per_client */
+	SEALSHM_REJECT_CLIENT_MAPPINGS,
+	/**
+	 * a budget of the whole compositor (max_mappings, max_fds,
+	 * max_bytes) is used up; logged at SEALSHM_LOG_ERROR
+	 */
+	SEALSHM_REJECT_COMPOSITOR_BUDGET,
 	SEALSHM_REJECT_REASON_COUNT,
 };
 
@@ -188,14 +201,30 @@ enum sealshm_reject_reason {
 #define SEALSHM_DEFAULT_MAX_POOL_SIZE UINT64_C(2147483647)
 #define SEALSHM_DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
 #define SEALSHM_DEFAULT_MAX_POOLS_PER_CLIENT 4096u
+#define SEALSHM_DEFAULT_MAX_BUFFERS_PER_CLIENT 16384u
+#define SEALSHM_DEFAULT_MAX_MAPPINGS_PER_CLIENT 8192u
+#define SEALSHM_DEFAULT_MAX_BYTES (UINT64_C(32) << 30)
+#define SEALSHM_DEFAULT_MAX_BUFFER_SIDE 16384
 
 /**
- * Options of sealshm_create().  Zero-initialise, then set what you need:
- * every zero field means "the default".  The caller allocates this
- * struct, so its size is part of the ABI: a release that adds a field
- * changes the soname (see "Library versions" in the README).
+ * Options of sealshm_create().  Zero-initialise, set size, then set what
+ * you need: every other zero field means "the default".
+ *
+ *     struct sealshm_options opts = {
+ *             .size = sizeof(opts),
+ *             .policy = SEALSHM_POLICY_COPY,
+ *     };
+ *
+ * Later releases only append fields, and read no more than size bytes:
+ * a program built against this header keeps working with them.
  */
 struct sealshm_options {
+	/**
+	 * sizeof(struct sealshm_options) as the caller knows it; 0 (a
+	 * forgotten size) or one smaller than this release's first layout
+	 * is EINVAL.
+	 */
+	size_t size;
 	/** Acceptance policy; default SEALSHM_POLICY_STRICT. */
 	enum sealshm_policy policy;
 	/**
@@ -230,9 +259,48 @@ struct sealshm_options {
 	/** Log handler; default: errors to stderr, nothing else. */
 	sealshm_log_func_t log_handler;
 	void *log_user_data;
+	/**
+	 * Buffers one client may hold at once (live wl_buffers and those
+	 * the compositor still references); default 16384.  Over it,
+	 * create_buffer fails with invalid_stride.
+	 */
+	uint32_t max_buffers_per_client;
+	/**
+	 * Mappings one client's pools may hold at once; default 8192.  A
+	 * pool has one mapping, plus one for each time a resize could not
+	 * grow it in place while buffers used the old one.
+	 */
+	uint32_t max_mappings_per_client;
+	/**
+	 * Mappings of all clients together; default half of
+	 * vm.max_map_count (read at sealshm_create()), so the compositor's
+	 * own mappings always fit.
+	 */
+	uint32_t max_mappings;
+	/**
+	 * Client fds held open by all pools together; default half of the
+	 * RLIMIT_NOFILE soft limit after sealshm_create() raised it, so new
+	 * connections and the compositor's own files always fit.  A client
+	 * that sends the same file again (same device, inode and access
+	 * mode) shares the fd it already holds.
+	 */
+	uint32_t max_fds;
+	/** Bytes of all clients together (as max_bytes_per_client counts
+	 *  them); default 32 GiB. */
+	uint64_t max_bytes;
+	/**
+	 * Largest buffer width and height in pixels; default 16384 each,
+	 * what a desktop renderer can take.  Over it, create_buffer fails
+	 * with invalid_stride.
+	 */
+	int32_t max_buffer_width;
+	int32_t max_buffer_height;
 };
 
-/** Counters since sealshm_create().  Filled by sealshm_get_stats(). */
+/**
+ * Counters since sealshm_create(), and what is held now.  Filled by
+ * sealshm_get_stats(); later releases only append fields.
+ */
 struct sealshm_stats {
 	uint64_t pools_accepted;
 	/** Pools accepted per policy path: [0] sealed by the client,
@@ -253,6 +321,18 @@ struct sealshm_stats {
 	uint64_t clients_disconnected;
 	/** Copy policy: accesses that found the client's file truncated. */
 	uint64_t copy_short_reads;
+	/** Held now, by all clients: buffers, mappings, pool fds. */
+	uint64_t buffers;
+	uint64_t mappings;
+	uint64_t fds;
+	/** Pools that reused a mapping of the same file (no mmap). */
+	uint64_t mappings_reused;
+	/**
+	 * sealshm_buffer_copy_to() calls on mapped pools that read the
+	 * client's file with pread because the range had holes (punched or
+	 * never written), instead of faulting pages in.
+	 */
+	uint64_t copy_to_preads;
 };
 
 /**
@@ -280,9 +360,13 @@ sealshm_create(struct wl_display *display,
 void
 sealshm_destroy(struct sealshm *shm);
 
-/** Copy the current counters into @p stats. */
+/**
+ * Copy the current counters into @p stats, at most @p size bytes (pass
+ * sizeof(*stats)); fields the library does not know stay untouched.
+ */
 void
-sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats);
+sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats,
+		  size_t size);
 
 /** A short stable name for @p reason ("unsealed", ...), for logs and JSON. */
 const char *

@@ -213,7 +213,7 @@ TEST(immutable_buffers_cannot_change)
 
 	test_display_spawn(d, immutable_client, NULL);
 	check(test_display_run(d) == 0);
-	sealshm_get_stats(shm, &st);
+	sealshm_get_stats(shm, &st, sizeof(st));
 	check(st.pools_rejected == 0 && st.clients_disconnected == 0);
 
 	check(a.pools == 2);

@@ -37,7 +37,7 @@ run_client(void (*body)(void *data), void *data, struct pool_log *log)
 
 	test_display_spawn(d, body, data);
 	check(test_display_run(d) == 0);
-	sealshm_get_stats(shm, &st);
+	sealshm_get_stats(shm, &st, sizeof(st));
 	check_msg(st.pools_rejected == 0, "the server refused %llu pools",
 		  (unsigned long long)st.pools_rejected);
 	check(st.clients_disconnected == 0);
@@ -217,7 +217,7 @@ TEST(pool_grows_geometrically_and_pointers_stay_valid)
 
 	test_display_spawn(d, grow_client, NULL);
 	check(test_display_run(d) == 0);
-	sealshm_get_stats(shm, &st);
+	sealshm_get_stats(shm, &st, sizeof(st));
 	check(st.pools_rejected == 0 && st.resizes_rejected == 0);
 	check(st.resizes_accepted >= 5);
 	check(st.buffers_created == 41);
@@ -563,7 +563,7 @@ TEST(check_fd_agrees_with_the_server)
 		refused += !fd_case_accepted[i];
 	}
 	check(test_display_run(d) == 0);
-	sealshm_get_stats(shm, &st);
+	sealshm_get_stats(shm, &st, sizeof(st));
 	/* Every refusal came from the server, not from a crash (hugetlbfs
 	 * may be missing). */
 	check_msg(st.pools_rejected >= (uint64_t)refused - 1,

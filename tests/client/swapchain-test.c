@@ -168,7 +168,7 @@ handle_commit(struct wl_resource *surface, struct wl_resource *resource,
 	}
 	if (comp->held_len > comp->max_held_seen)
 		comp->max_held_seen = comp->held_len;
-	sealshm_get_stats(comp->shm, &comp->last_stats);
+	sealshm_get_stats(comp->shm, &comp->last_stats, sizeof(comp->last_stats));
 }
 
 static struct test_display *

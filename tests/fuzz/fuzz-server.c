@@ -817,7 +817,7 @@ noop_log(enum sealshm_log_level level, const char *fmt, va_list args,
 static bool
 session_init(struct session *s, const uint8_t *data, size_t size)
 {
-	struct sealshm_options options = { 0 };
+	struct sealshm_options options = { .size = sizeof(options) };
 	uint32_t extra_formats[2];
 	uint8_t limits;
 	int sv[2], i;
@@ -913,7 +913,7 @@ session_finish(struct session *s)
 		sealshm_buffer_unref(s->refs[i]);
 	/* With the client and every reference gone, nothing is mapped. */
 	if (!s->module_gone) {
-		sealshm_get_stats(s->shm, &stats);
+		sealshm_get_stats(s->shm, &stats, sizeof(stats));
 		if (stats.bytes_mapped != 0) {
 			fprintf(stderr,
 				"fuzz-server: %" PRIu64 " bytes still "

@@ -459,7 +459,7 @@ main(int argc, char *argv[])
 		goto out_shm;
 	}
 
-	sealshm_get_stats(mini.shm, &stats);
+	sealshm_get_stats(mini.shm, &stats, sizeof(stats));
 	printf("mini-compositor: %d of %d frames verified; pools accepted "
 	       "%llu, rejected %llu; buffers created %llu\n",
 	       mini.verified, frames, (unsigned long long)stats.pools_accepted,

@@ -58,6 +58,7 @@ fixture_create(const struct sealshm_options *options,
 	check(f);
 	if (options)
 		opts = *options;
+	opts.size = sizeof(opts);
 	opts.log_handler = capture_log;
 	opts.log_user_data = f;
 
@@ -131,7 +132,7 @@ fixture_check_short_read(struct fixture *f)
 {
 	struct sealshm_stats stats;
 
-	sealshm_get_stats(f->shm, &stats);
+	sealshm_get_stats(f->shm, &stats, sizeof(stats));
 	check(stats.copy_short_reads == 1);
 	check(stats.clients_disconnected == 1);
 	check(fixture_log_has(f, SEALSHM_LOG_DEBUG, "file too short"));

@@ -218,7 +218,7 @@ run_copy(struct copy_case *cc)
 	test_display_spawn(fx->d, client_copy, cc);
 	fixture_run(fx);
 	check(cc->done);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted_by_tier[cc->copied ? 2 : 0] == 1);
 	check(stats.copy_short_reads == 0);
 	check(stats.clients_disconnected == 0);
@@ -374,7 +374,7 @@ short_commit(struct wl_resource *surface, struct wl_resource *resource,
 					     ss->dst_stride) == 0);
 		pixman_region32_fini(&damage);
 		check_short_dst(dst, ss->dst_stride, CUT_ROW);
-		sealshm_get_stats(fx->shm, &stats);
+		sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 		check(stats.copy_short_reads == 0);
 		check(stats.clients_disconnected == 0);
 	} else {

@@ -237,7 +237,7 @@ run_reject(const struct reject_case *rc)
 	test_display_spawn(f->d, client_send_pool, (void *)rc);
 	fixture_run(f);
 
-	sealshm_get_stats(f->shm, &stats);
+	sealshm_get_stats(f->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 0);
 	check(stats.pools_rejected == 1);
 	check_msg(stats.pools_rejected_by_reason[rc->reason] == 1,
@@ -376,7 +376,7 @@ check_committed(struct wl_resource *surface, struct wl_resource *resource,
 	check_pattern(pixels, BUF_OFFSET, BUF_BYTES, ac->seed);
 	sealshm_buffer_end_access(buffer, false);
 
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.bytes_mapped == (uint64_t)ac->pool_size);
 	ac->seen++;
 }
@@ -415,7 +415,7 @@ run_accept(struct accept_case *ac)
 	fixture_run(fx);
 	check(ac->seen == 1);
 
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 1);
 	check(stats.pools_accepted_by_tier[0] == 1);
 	check(stats.pools_rejected == 0);
@@ -501,7 +501,7 @@ check_foot_commit(struct wl_resource *surface, struct wl_resource *resource,
 	check_pattern(sealshm_buffer_begin_access(buffer), FOOT_OFFSET,
 		      16 * KiB, 7);
 	sealshm_buffer_end_access(buffer, false);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.bytes_mapped == FOOT_POOL);
 	(*seen)++;
 }
@@ -566,7 +566,7 @@ run_resize_reject(const struct resize_case *rc)
 	fx = fixture_create(NULL, NULL, NULL);
 	test_display_spawn(fx->d, client_resize, (void *)rc);
 	fixture_run(fx);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 1);
 	check(stats.resizes_rejected == 1);
 	check(stats.resizes_accepted == 0);
@@ -681,7 +681,7 @@ TEST(resize_grows_and_buffers_use_the_new_range)
 	test_display_spawn(fx->d, client_grow, NULL);
 	fixture_run(fx);
 	check(gs.seen == 4);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.resizes_accepted == 6);
 	check(stats.resizes_rejected == 0);
 	check(stats.buffers_created == 4);
@@ -769,7 +769,7 @@ TEST(weston10_resize_attack_is_refused)
 	test_display_spawn(fx->d, client_attack, NULL);
 	fixture_run(fx);
 	check(as.bystander_commits == 2);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 2);
 	check(stats.resizes_rejected == 1);
 	check(stats.buffers_created == 1);
@@ -863,7 +863,7 @@ run_limit(const struct limit_case *lc)
 	test_display_spawn(fx->d, client_limits, (void *)lc);
 	fixture_run(fx);
 	check(commits == 1);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_rejected == 1);
 	check(stats.pools_rejected_by_reason[lc->reason] == 1);
 	check(stats.pools_accepted == (uint64_t)lc->pools_allowed + 3);
@@ -905,11 +905,16 @@ TEST(create_rejects_bad_options)
 {
 	struct wl_display *display = wl_display_create();
 	const uint32_t unknown_format = 0x12345678;
-	struct sealshm_options bad_policy = { .policy = 3 };
+	struct sealshm_options bad_policy = {
+		.size = sizeof(bad_policy),
+		.policy = 3,
+	};
 	struct sealshm_options too_large = {
+		.size = sizeof(too_large),
 		.max_pool_size = (uint64_t)INT32_MAX + 1,
 	};
 	struct sealshm_options bad_format = {
+		.size = sizeof(bad_format),
 		.extra_formats = &unknown_format,
 		.extra_formats_len = 1,
 	};
@@ -1068,7 +1073,7 @@ TEST(default_log_handler_prints_only_errors)
 	check(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
 	close(saved);
 
-	sealshm_get_stats(shm, &stats);
+	sealshm_get_stats(shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 1);
 	check(stats.pools_rejected_by_reason[SEALSHM_REJECT_MAP_FAILED] == 1);
 	n = pread(err_fd, out, sizeof(out) - 1, 0);

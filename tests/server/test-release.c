@@ -157,7 +157,7 @@ TEST(release_request_of_version_2)
 		close(to_server[i]);
 		close(to_client[i]);
 	}
-	sealshm_get_stats(f->shm, &stats);
+	sealshm_get_stats(f->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted == 1);
 	check(stats.buffers_created == 1);
 	check(stats.resizes_accepted == 1);

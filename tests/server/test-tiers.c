@@ -242,7 +242,7 @@ run_tier(struct tier_case *tc)
 	fx = fixture_create(&opts, check_tier_commit, tc);
 	test_display_spawn(fx->d, client_tier, tc);
 	fixture_run(fx);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	if (tc->outcome == REJECT) {
 		check(tc->commits == 0);
 		check(stats.pools_accepted == 0);
@@ -497,7 +497,7 @@ run_beyond(struct beyond_case *bc)
 	test_display_spawn(fx->d, client_beyond, bc);
 	fixture_run(fx);
 	check(bc->commits == (bc->truncate_to >= 0 ? 1 : 2));
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.pools_accepted_by_tier[2] == 1);
 	check(stats.pools_rejected == 0);
 	check(stats.resizes_accepted == (bc->resize_to ? 1 : 0));
@@ -573,7 +573,7 @@ run_sealed_beyond(bool at_resize)
 	fx = fixture_create(&opts, NULL, NULL);
 	test_display_spawn(fx->d, client_sealed_beyond, &at_resize);
 	fixture_run(fx);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	if (at_resize) {
 		check(stats.pools_accepted_by_tier[0] == 1);
 		check(stats.resizes_rejected == 1);
@@ -728,7 +728,7 @@ TEST(copy_region_reads_writes_and_checks_only_damaged_rows)
 	test_display_spawn(fx->d, client_region, NULL);
 	fixture_run(fx);
 	check(rs.commits == 5);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.copy_short_reads == 1);
 	check(stats.clients_disconnected == 1);
 	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
@@ -861,7 +861,7 @@ TEST(copy_writes_back_and_resizes)
 	test_display_spawn(fx->d, client_write_back, NULL);
 	fixture_run(fx);
 	check(commits == 2);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.resizes_accepted == 1);
 	check(stats.pools_accepted_by_tier[2] == 1);
 	check(stats.map_calls == 0);
@@ -906,7 +906,7 @@ TEST(copy_buffers_count_against_client_bytes)
 	fx = fixture_create(&opts, NULL, NULL);
 	test_display_spawn(fx->d, client_many_copied_buffers, NULL);
 	fixture_run(fx);
-	sealshm_get_stats(fx->shm, &stats);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
 	check(stats.buffers_created == 12);
 	check(stats.buffers_rejected == 1);
 	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
