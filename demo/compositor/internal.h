@@ -20,6 +20,7 @@ struct comp_surface;
 struct comp_backend;
 struct comp_xdg_surface;
 struct comp_data_source;
+struct sealshm_buffer;
 struct xkb_context;
 struct xkb_keymap;
 struct xkb_state;
@@ -246,6 +247,13 @@ struct comp_surface {
 	int32_t width, height;
 	/* damage in surface coordinates not yet composited */
 	pixman_region32_t content_damage;
+	/* buffer-copy.c: the buffer whose pixels in stale (buffer
+	 * coordinates, outside the output when it came) are not copied
+	 * yet: referenced and not released until they are */
+	struct sealshm_buffer *held;
+	struct wl_resource *held_resource;
+	struct wl_listener held_destroy;
+	pixman_region32_t stale;
 	/* committed frame callbacks waiting for the next frame */
 	struct wl_list frame_callbacks;
 	/* where input lands, in surface coordinates, clipped to the size */
@@ -360,6 +368,30 @@ bool
 comp_surface_set_role(struct comp_surface *surface,
 		      const struct comp_surface_role *role, void *data,
 		      struct wl_resource *error_resource, uint32_t code);
+
+void
+comp_surface_set_image(struct comp_surface *surface, pixman_image_t *image,
+		       bool shared);
+
+/* buffer-copy.c */
+/* copy the damaged part of a committed buffer that is on the output;
+ * release the buffer, or hold it while pixels are left to read */
+void
+comp_surface_copy_buffer(struct comp_surface *surface,
+			 struct wl_resource *resource,
+			 struct sealshm_buffer *buffer,
+			 pixman_region32_t *damage);
+
+/* the repaint shows the surface at (x, y): read what shows now */
+void
+comp_surface_copy_shown(struct comp_surface *surface, int32_t x, int32_t y);
+
+/* release and forget the held buffer, if any */
+void
+comp_surface_release_held(struct comp_surface *surface);
+
+void
+comp_surface_handle_held_destroy(struct wl_listener *listener, void *data);
 
 /* wl_subcompositor in subsurface.c */
 int

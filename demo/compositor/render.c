@@ -126,6 +126,8 @@ update_shown(struct comp_surface *surface, int32_t x, int32_t y, void *data)
 	surface->seen_seq = server->frame_seq;
 	if (!surface->on_output)
 		comp_output_surface_enter(surface, true);
+	/* Pixels of a large buffer that were off the output may show now. */
+	comp_surface_copy_shown(surface, x, y);
 
 	pixman_region32_translate(&surface->content_damage, x, y);
 	pixman_region32_intersect_rect(&surface->content_damage,

@@ -173,8 +173,9 @@ image_format_for(pixman_image_t *src)
 							     : PIXMAN_x8r8g8b8;
 }
 
-static void
-set_image(struct comp_surface *surface, pixman_image_t *image, bool shared)
+void
+comp_surface_set_image(struct comp_surface *surface, pixman_image_t *image,
+		       bool shared)
 {
 	if (surface->image)
 		pixman_image_unref(surface->image);
@@ -222,67 +223,28 @@ convert_immutable(struct comp_surface *surface, struct wl_resource *resource,
 	return pixman_image_ref(image);
 }
 
-static void
-copy_mutable(struct comp_surface *surface, struct sealshm_buffer *buffer,
-	     pixman_image_t *src, pixman_region32_t *damage)
+/*
+ * An immutable buffer is converted whole, once, and cached; one larger
+ * than the output would cost more than it saves, and is read like any
+ * other buffer: only where it is on the output.
+ */
+static bool
+cache_immutable(struct comp_surface *surface, struct sealshm_buffer *buffer)
 {
 	struct comp_server *server = surface->server;
-	int32_t width = sealshm_buffer_get_width(buffer);
-	int32_t height = sealshm_buffer_get_height(buffer);
-	pixman_format_code_t format = image_format_for(src);
-	pixman_region32_t region;
-	pixman_image_t *image;
 
-	pixman_region32_init(&region);
-	if (!surface->image || surface->image_shared ||
-	    pixman_image_get_width(surface->image) != width ||
-	    pixman_image_get_height(surface->image) != height ||
-	    pixman_image_get_format(surface->image) != format) {
-		image = pixman_image_create_bits(format, width, height, NULL,
-						 0);
-		if (!image) {
-			wl_resource_post_no_memory(surface->resource);
-			goto out;
-		}
-		set_image(surface, image, false);
-		pixman_region32_init_rect(&region, 0, 0, width, height);
-	} else {
-		pixman_region32_intersect_rect(&region, damage, 0, 0, width,
-					       height);
-	}
-	if (!pixman_region32_not_empty(&region))
-		goto out;
-
-	if (pixman_image_get_format(src) == format) {
-		/*
-		 * The same layout needs no conversion, and copy-tier buffers
-		 * are then read straight into the surface image: one copy,
-		 * as for mapped buffers, instead of pread plus composite.
-		 * The image has the buffer's width and format, so the stride
-		 * fits and the call cannot fail.
-		 */
-		sealshm_buffer_copy_to(buffer, &region,
-				       pixman_image_get_data(surface->image),
-				       pixman_image_get_stride(surface->image));
-	} else {
-		/* Copy-tier buffers then pread only the damaged rows. */
-		sealshm_buffer_begin_access_region(buffer, &region);
-		pixman_image_set_clip_region32(surface->image, &region);
-		pixman_image_composite32(PIXMAN_OP_SRC, src, NULL,
-					 surface->image, 0, 0, 0, 0, 0, 0,
-					 width, height);
-		pixman_image_set_clip_region32(surface->image, NULL);
-		sealshm_buffer_end_access(buffer, false);
-	}
-	server->stats.pixels_copied += comp_region_area(&region);
-out:
-	pixman_region32_fini(&region);
+	return sealshm_buffer_is_immutable(buffer) &&
+	       (int64_t)sealshm_buffer_get_width(buffer) *
+			       sealshm_buffer_get_height(buffer) <=
+		       (int64_t)server->options.width * server->options.height;
 }
 
 /*
  * The pixman renderer copies what it needs at commit and releases the
  * buffer right away, so a client never waits for a frame to get its
- * buffer back and can even single-buffer.
+ * buffer back and can even single-buffer.  Only a buffer reaching past
+ * the output is held until the rest shows or the next one comes
+ * (buffer-copy.c).
  */
 static void
 apply_buffer(struct comp_surface *surface, struct comp_surface_state *state,
@@ -293,26 +255,30 @@ apply_buffer(struct comp_surface *surface, struct comp_surface_state *state,
 	pixman_image_t *src, *image;
 
 	if (!resource) {
-		set_image(surface, NULL, false);
+		comp_surface_release_held(surface);
+		comp_surface_set_image(surface, NULL, false);
 		return;
 	}
 	buffer = sealshm_buffer_from_resource(resource);
 	src = buffer ? sealshm_buffer_get_pixman_image(buffer) : NULL;
 	if (!src) {
-		set_image(surface, NULL, false);
+		comp_surface_release_held(surface);
+		comp_surface_set_image(surface, NULL, false);
 		wl_buffer_send_release(resource);
 		return;
 	}
 
-	if (sealshm_buffer_is_immutable(buffer)) {
+	if (cache_immutable(surface, buffer)) {
+		comp_surface_release_held(surface);
 		image = convert_immutable(surface, resource, buffer, src);
 		if (!image)
 			wl_resource_post_no_memory(surface->resource);
-		set_image(surface, image, true);
+		comp_surface_set_image(surface, image, true);
+		wl_buffer_send_release(resource);
 	} else {
-		copy_mutable(surface, buffer, src, buffer_damage);
+		comp_surface_copy_buffer(surface, resource, buffer,
+					 buffer_damage);
 	}
-	wl_buffer_send_release(resource);
 }
 
 static void
@@ -635,9 +601,11 @@ handle_surface_destroy(struct wl_resource *resource)
 	state_fini(&surface->pending);
 	state_fini(&surface->cached);
 	destroy_callbacks(&surface->frame_callbacks);
+	comp_surface_release_held(surface);
+	pixman_region32_fini(&surface->stale);
 	pixman_region32_fini(&surface->content_damage);
 	pixman_region32_fini(&surface->input);
-	set_image(surface, NULL, false);
+	comp_surface_set_image(surface, NULL, false);
 	wl_list_remove(&surface->link);
 	free(surface);
 }
@@ -664,6 +632,9 @@ compositor_create_surface(struct wl_client *client,
 	state_init(&surface->pending);
 	state_init(&surface->cached);
 	pixman_region32_init(&surface->content_damage);
+	pixman_region32_init(&surface->stale);
+	surface->held_destroy.notify = comp_surface_handle_held_destroy;
+	wl_list_init(&surface->held_destroy.link);
 	surface->input_infinite = true;
 	pixman_region32_init(&surface->input);
 	wl_list_init(&surface->frame_callbacks);

@@ -116,7 +116,7 @@ disconnect_client(struct conn *c)
 {
 	void *globals[] = {
 		c->g.compositor, c->g.subcompositor, c->g.shm,
-		c->g.wm_base,	 c->g.registry,
+		c->g.wm_base,	 c->g.seat,	     c->g.registry,
 	};
 	size_t i;
 
