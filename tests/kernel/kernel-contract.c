@@ -640,3 +640,75 @@ TEST(shrink_seal_cannot_be_removed)
 	check(close(other) == 0);
 	check(close(fd) == 0);
 }
+
+/*
+ * The server skips fstatfs for files on the memfd device: every memfd
+ * made without MFD_HUGETLB lives on the kernel's one internal shmem mount,
+ * so they all share one st_dev, also across processes, while the kernel
+ * runs; and no file of any other filesystem has that device.
+ */
+TEST(memfds_share_one_device_that_nothing_else_has)
+{
+	int fds[3] = {
+		memfd_create("a", MFD_CLOEXEC),
+		memfd_create("b", MFD_CLOEXEC | MFD_ALLOW_SEALING),
+		shm_file_create_sealable("c"),
+	};
+	struct stat st[3], other;
+	int pipefd[2], child, status;
+	struct statfs sfs;
+
+	for (int i = 0; i < 3; i++) {
+		check(fds[i] >= 0);
+		check(fstat(fds[i], &st[i]) == 0);
+		check_msg(st[i].st_dev == st[0].st_dev,
+			  "memfd %d on device 0x%jx, memfd 0 on 0x%jx", i,
+			  (uintmax_t)st[i].st_dev, (uintmax_t)st[0].st_dev);
+	}
+	check(fstatfs(fds[0], &sfs) == 0);
+	check((uint32_t)sfs.f_type == (uint32_t)TMPFS_MAGIC);
+	/* Another process's memfd: the same device. */
+	check(pipe(pipefd) == 0);
+	child = fork();
+	check(child >= 0);
+	if (child == 0) {
+		struct stat cst;
+		int fd = memfd_create("child", MFD_CLOEXEC);
+
+		_exit(fd >= 0 && fstat(fd, &cst) == 0 &&
+				      write(pipefd[1], &cst.st_dev,
+					    sizeof(cst.st_dev)) ==
+					      (ssize_t)sizeof(cst.st_dev)
+			      ? 0
+			      : 1);
+	}
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	check(read(pipefd[0], &other.st_dev, sizeof(other.st_dev)) ==
+	      (ssize_t)sizeof(other.st_dev));
+	check(other.st_dev == st[0].st_dev);
+	/* Files elsewhere are not on it: /dev/shm (a tmpfs), the root. */
+	check(stat("/dev/shm", &other) == 0 && other.st_dev != st[0].st_dev);
+	check(stat("/", &other) == 0 && other.st_dev != st[0].st_dev);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* F_GET_SEALS refuses every non-shmem file without a filesystem call. */
+TEST(get_seals_is_einval_on_pipes_and_procfs)
+{
+	int pipefd[2], fd;
+
+	check(pipe(pipefd) == 0);
+	errno = 0;
+	check(fcntl(pipefd[0], F_GET_SEALS) == -1 && errno == EINVAL);
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	check(fd >= 0);
+	errno = 0;
+	check(fcntl(fd, F_GET_SEALS) == -1 && errno == EINVAL);
+	close(fd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}

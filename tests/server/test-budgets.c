@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 the sealshm authors
+ *
+ * One fd per file per client and the reuse of its mapping (and where
+ * neither may happen), the budgets of a client and of the whole
+ * compositor, copies that read holes with pread, and the options'
+ * edges: size, EEXIST.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "server-test.h"
+#include "shm-file.h"
+#include "test-client.h"
+#include "test-runner.h"
+
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE 0x02
+#endif
+
+#define KiB 1024
+
+static struct fixture *fx;
+
+/* One client, n pools on one memfd (sent again each time), each with a
+ * buffer, all alive at the check; pool_sizes[i] bytes each. */
+struct same_file {
+	int n;
+	int32_t sizes[4];
+	bool read_only_second; /* the 2nd pool gets a read-only fd */
+};
+
+static void
+client_same_file(void *data)
+{
+	struct same_file *sf = data;
+	int fd = make_sealed_memfd(64 * KiB);
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *pools[4];
+	struct wl_buffer *buffers[4];
+	char path[64];
+
+	fill_pattern(fd, 0, 64 * KiB, 3);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < sf->n; i++) {
+		int send = fd;
+
+		if (i == 1 && sf->read_only_second)
+			send = open(path, O_RDONLY | O_CLOEXEC);
+		check(send >= 0);
+		pools[i] = wl_shm_create_pool(c->shm, send, sf->sizes[i]);
+		if (send != fd)
+			close(send);
+		buffers[i] = wl_shm_pool_create_buffer(pools[i], 0, 16, 16, 64,
+						       WL_SHM_FORMAT_ARGB8888);
+	}
+	client_expect_error(c, NULL, 0);
+	for (int i = 0; i < sf->n; i++) {
+		wl_buffer_destroy(buffers[i]);
+		wl_shm_pool_destroy(pools[i]);
+	}
+	close(fd);
+	test_client_destroy(c);
+}
+
+static void
+run_same_file(struct same_file *sf, struct sealshm_stats *stats)
+{
+	fx = fixture_create(NULL, NULL, NULL);
+	test_display_spawn(fx->d, client_same_file, sf);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, stats, sizeof(*stats));
+	check(stats->pools_accepted == (uint64_t)sf->n);
+	/* Everything is gone with the client. */
+	check(stats->fds == 0 && stats->mappings == 0 && stats->buffers == 0);
+	check(stats->bytes_mapped == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(same_file_shares_fd_and_mapping)
+{
+	struct same_file sf = { 4, { 64 * KiB, 4 * KiB, 64 * KiB, 32 * KiB }, false };
+	struct sealshm_stats stats;
+
+	run_same_file(&sf, &stats);
+	/* One mmap for four pools: the first covers the others. */
+	check_msg(stats.map_calls == 1, "%ju map calls",
+		  (uintmax_t)stats.map_calls);
+	check(stats.mappings_reused == 3);
+}
+
+TEST(file_grown_past_the_mapping_gets_a_new_one)
+{
+	struct same_file sf = { 2, { 4 * KiB, 64 * KiB }, false };
+	struct sealshm_stats stats;
+
+	run_same_file(&sf, &stats);
+	check(stats.map_calls == 2);
+	check(stats.mappings_reused == 0);
+}
+
+TEST(other_access_mode_is_another_file)
+{
+	struct same_file sf = { 2, { 64 * KiB, 64 * KiB }, true };
+	struct sealshm_stats stats;
+
+	run_same_file(&sf, &stats);
+	check(stats.mappings_reused == 0);
+	check(stats.map_calls == 2);
+}
+
+/* Two clients, one memfd: never shared between clients. */
+static void
+client_sends(void *data)
+{
+	int fd = *(int *)data;
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, 64 * KiB);
+
+	client_expect_error(c, NULL, 0);
+	wl_shm_pool_destroy(pool);
+	test_client_destroy(c);
+}
+
+TEST(other_client_gets_its_own_mapping)
+{
+	int fd = make_sealed_memfd(64 * KiB);
+	struct sealshm_stats stats;
+
+	fx = fixture_create(NULL, NULL, NULL);
+	test_display_spawn(fx->d, client_sends, &fd);
+	test_display_spawn(fx->d, client_sends, &fd);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.pools_accepted == 2);
+	check(stats.mappings_reused == 0);
+	check(stats.map_calls == 2);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+	close(fd);
+}
+
+/* The fd flood: the same memfd as many pools holds one server fd. */
+static void
+client_flood_one_file(void *data)
+{
+	int fd = make_sealed_memfd(4 * KiB);
+	struct test_client *c = test_client_connect();
+	int n = *(int *)data;
+
+	for (int i = 0; i < n; i++)
+		wl_shm_create_pool(c->shm, fd, 4 * KiB);
+	close(fd);
+	client_expect_error(c, NULL, 0);
+	test_client_destroy(c);
+}
+
+TEST(same_file_as_many_pools_holds_one_fd)
+{
+	uint64_t most_fds = 0;
+	int n = 500, before, most = 0;
+	struct sealshm_stats stats;
+
+	fx = fixture_create(NULL, NULL, NULL);
+	before = test_count_fds();
+	test_display_spawn(fx->d, client_flood_one_file, &n);
+	/* Dispatch until the client's pools all exist, counting fds. */
+	while (fx->d->clients_running > 0) {
+		int fds = test_count_fds();
+
+		if (fds > most)
+			most = fds;
+		sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+		if (stats.fds > most_fds)
+			most_fds = stats.fds;
+		test_display_dispatch(fx->d, 10);
+	}
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.pools_accepted == (uint64_t)n);
+	/* One pool fd, and a few for the connection and the child. */
+	check(most_fds == 1);
+	check_msg(most <= before + 4, "%d fds, %d before", most, before);
+	check(stats.map_calls == 1);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+/* Budgets: each refused with a message naming it; others carry on. */
+struct budget_case {
+	struct sealshm_options options;
+	int pools, buffers;
+	int32_t width;
+	int code;
+	const char *text;
+	enum sealshm_reject_reason reason; /* for pools; -1: a buffer */
+};
+
+static void
+client_budget(void *data)
+{
+	const struct budget_case *bc = data;
+	struct test_client *c = test_client_connect();
+	const struct wl_interface *iface = NULL;
+	int err;
+
+	for (int i = 0; i < bc->pools; i++) {
+		int fd = make_sealed_memfd(64 * KiB);
+		struct wl_shm_pool *pool =
+			wl_shm_create_pool(c->shm, fd, 64 * KiB);
+
+		close(fd);
+		for (int j = 0; j < bc->buffers; j++)
+			wl_shm_pool_create_buffer(pool, 0, bc->width, 1,
+						  bc->width * 4,
+						  WL_SHM_FORMAT_ARGB8888);
+	}
+	err = test_client_roundtrip_error(c, &iface);
+	check_msg(err == bc->code, "error %d, expected %d", err, bc->code);
+	test_client_destroy(c);
+}
+
+/* The well-behaved client, after the greedy one hit its budget. */
+static void
+client_modest(void *data)
+{
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+
+	client_commit_fd(c, surface, make_sealed_memfd(4 * KiB), 4 * KiB, 0, 16,
+			 16, 64, WL_SHM_FORMAT_ARGB8888);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+static void
+commit_nothing(struct wl_resource *surface, struct wl_resource *buffer,
+	       void *data)
+{
+	(*(int *)data)++;
+}
+
+static void
+check_budget(const struct budget_case *bc, bool others_carry_on)
+{
+	struct sealshm_stats stats;
+	int commits = 0;
+
+	fx = fixture_create(&bc->options, commit_nothing, &commits);
+	test_display_spawn(fx->d, client_budget, (void *)bc);
+	check(test_display_run(fx->d) == 0);
+	if (others_carry_on) {
+		test_display_spawn(fx->d, client_modest, NULL);
+		fixture_run(fx);
+		check(commits == 1);
+	} else {
+		fixture_run(fx);
+	}
+	check_msg(fixture_log_has(fx, SEALSHM_LOG_DEBUG, bc->text),
+		  "\"%s\" not in: %s", bc->text, fx->log ? fx->log : "");
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	if ((int)bc->reason >= 0)
+		check(stats.pools_rejected_by_reason[bc->reason] == 1);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(buffers_per_client_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_buffers_per_client = 4 },
+		.pools = 1,
+		.buffers = 5,
+		.width = 16,
+		.code = WL_SHM_ERROR_INVALID_STRIDE,
+		.text = "client holds 4 buffers, the limit",
+		.reason = (enum sealshm_reject_reason) - 1,
+	};
+
+	check_budget(&bc, true);
+}
+
+TEST(buffer_width_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_buffer_width = 100 },
+		.pools = 1,
+		.buffers = 1,
+		.width = 101,
+		.code = WL_SHM_ERROR_INVALID_STRIDE,
+		.text = "exceeds the compositor's limit of 100x16384",
+		.reason = (enum sealshm_reject_reason) - 1,
+	};
+
+	check_budget(&bc, true);
+}
+
+TEST(mappings_per_client_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_mappings_per_client = 2 },
+		.pools = 3,
+		.buffers = 0,
+		.width = 16,
+		.code = WL_SHM_ERROR_INVALID_FD,
+		.text = "client holds 2 mappings, the limit",
+		.reason = SEALSHM_REJECT_CLIENT_MAPPINGS,
+	};
+
+	check_budget(&bc, true);
+}
+
+TEST(compositor_mapping_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_mappings = 2 },
+		.pools = 3,
+		.buffers = 0,
+		.width = 16,
+		.code = WL_SHM_ERROR_INVALID_FD,
+		.text = "the compositor holds its limit of 2 mappings",
+		.reason = SEALSHM_REJECT_COMPOSITOR_BUDGET,
+	};
+
+	check_budget(&bc, true);
+}
+
+TEST(compositor_fd_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_fds = 2 },
+		.pools = 3,
+		.buffers = 0,
+		.width = 16,
+		.code = WL_SHM_ERROR_INVALID_FD,
+		.text = "the compositor holds its limit of 2 client fds",
+		.reason = SEALSHM_REJECT_COMPOSITOR_BUDGET,
+	};
+
+	check_budget(&bc, true);
+}
+
+TEST(compositor_bytes_budget)
+{
+	struct budget_case bc = {
+		.options = { .max_bytes = 128 * KiB },
+		.pools = 3,
+		.buffers = 0,
+		.width = 16,
+		.code = WL_SHM_ERROR_INVALID_FD,
+		.text = "the compositor holds its limit of 131072 bytes",
+		.reason = SEALSHM_REJECT_COMPOSITOR_BUDGET,
+	};
+
+	check_budget(&bc, true);
+}
+
+/* copy_to of a mapped buffer with holes: pread, nothing faulted in. */
+struct holes_state {
+	int commits;
+	bool resident_after;
+};
+
+static void
+commit_copy_holes(struct wl_resource *surface, struct wl_resource *resource,
+		  void *data)
+{
+	struct holes_state *st = data;
+	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
+	size_t len = 256 * 256;
+	uint8_t *dst = malloc(len);
+	unsigned char vec[16];
+	uintptr_t page;
+
+	check(buffer && dst);
+	memset(dst, 0xee, len);
+	check(sealshm_buffer_copy_to(buffer, NULL, dst, 256) == 0);
+	/* Rows 0-15 were written, the rest is a hole: zeros. */
+	check_pattern(dst, 0, 16 * KiB, 9);
+	for (size_t i = 16 * KiB; i < len; i++)
+		check(dst[i] == 0);
+	/* The hole's pages were not faulted in through our mapping. */
+	page = (uintptr_t)sealshm_buffer_get_data(buffer) + 32 * KiB;
+	check(mincore((void *)page, 16 * KiB, vec) == 0);
+	st->resident_after = false;
+	for (int i = 0; i < 4; i++)
+		st->resident_after |= vec[i] & 1;
+	free(dst);
+	st->commits++;
+}
+
+static void
+client_sparse(void *data)
+{
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	int fd = make_sealed_memfd(64 * KiB);
+
+	fill_pattern(fd, 0, 16 * KiB, 9);
+	/* 16 KiB written, then a hole: never written, like a punched one. */
+	check(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			16 * KiB, 48 * KiB) == 0);
+	client_commit_fd(c, surface, fd, 64 * KiB, 0, 64, 256, 256,
+			 WL_SHM_FORMAT_ARGB8888);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+TEST(copy_to_reads_holes_with_pread)
+{
+	struct holes_state st = { 0 };
+	struct sealshm_stats stats;
+
+	fx = fixture_create(NULL, commit_copy_holes, &st);
+	test_display_spawn(fx->d, client_sparse, NULL);
+	fixture_run(fx);
+	check(st.commits == 1);
+	check(!st.resident_after);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.copy_to_preads == 1);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+/* Options: size is required; one sealshm per display. */
+TEST(options_size_and_one_per_display)
+{
+	struct wl_display *display = wl_display_create();
+	struct sealshm_options no_size = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_options ok = { .size = sizeof(ok) };
+	struct sealshm *shm;
+
+	check(display);
+	errno = 0;
+	check(!sealshm_create(display, &no_size) && errno == EINVAL);
+	shm = sealshm_create(display, &ok);
+	check(shm);
+	errno = 0;
+	check(!sealshm_create(display, NULL) && errno == EEXIST);
+	sealshm_destroy(shm);
+	/* After destroy, a new one is fine. */
+	shm = sealshm_create(display, NULL);
+	check(shm);
+	wl_display_destroy(display);
+}
