@@ -352,8 +352,9 @@ TEST(compositor_help_names_every_option)
 	char *argv[] = { (char *)env_path("SEALSHM_COMPOSITOR"), "--help",
 			 NULL };
 	static const char *const options[] = {
-		"--socket",	"--policy",	"--size",  "--headless",
-		"--screenshot", "--exit-after", "--stats", "-- PROGRAM",
+		"--socket",   "--policy",     "--size",
+		"--headless", "--screenshot", "--exit-after",
+		"--stats",    "--type",	      "-- PROGRAM",
 	};
 	char out[8192];
 	size_t i;
@@ -375,6 +376,8 @@ TEST(compositor_bad_arguments_exit_2)
 		{ "--exit-after", "-1", NULL },
 		{ "--exit-after", "soon", NULL },
 		{ "--socket", "a/b", NULL },
+		/* the keymap types no 'A' without Shift */
+		{ "--type", "A", NULL },
 		{ "--bogus", NULL, NULL },
 		{ "stray", NULL, NULL },
 		{ "--size", NULL, NULL },
