@@ -190,6 +190,31 @@ file_create(struct shm_client *owner, int fd, const struct stat *st,
 }
 
 /*
+ * How much to map for a pool of @p size bytes: up to four times as much,
+ * past the file's end, so that the pool grows in place, without a system
+ * call, while the file grows (a pool usually doubles).  Mapping past the
+ * end of a file is allowed; only touching those pages would fault, and
+ * nothing hands out a pointer beyond the size proven with fstat (buffers
+ * are checked against the pool's size).  Address space only: the budgets
+ * count the proven size.  64-bit only, where address space is plenty.
+ */
+static size_t
+reservation_for(struct sealshm *shm, size_t size)
+{
+	const size_t page = 4096;
+	size_t cap = (size_t)((shm->max_pool_size + page - 1) & ~(page - 1));
+	size_t want = (size + page - 1) & ~(page - 1);
+
+	if (sizeof(void *) < 8)
+		return size;
+	if (want <= cap / 4)
+		want *= 4;
+	else
+		want = cap > want ? cap : want;
+	return want;
+}
+
+/*
  * Map @p size bytes of the pool's file.  Read-only files (a read-only fd,
  * or a write seal) get a private writable mapping: a compositor that
  * writes anyway (a screen copy into a client buffer) touches copy-on-write
@@ -209,6 +234,7 @@ mapping_create(struct pool *pool, size_t size)
 	struct shm_file *file = pool->file;
 	struct pool_mapping *mapping;
 	void *data = MAP_FAILED;
+	size_t reserved;
 
 	if (pool->owner->mappings >= shm->max_mappings_per_client) {
 		errno = EDQUOT;
@@ -225,14 +251,15 @@ mapping_create(struct pool *pool, size_t size)
 	mapping = calloc(1, sizeof(*mapping));
 	if (!mapping)
 		return NULL;
+	reserved = reservation_for(shm, size);
 	if (!file->read_only) {
-		data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		data = mmap(NULL, reserved, PROT_READ | PROT_WRITE, MAP_SHARED,
 			    file->fd, 0);
 		if (data == MAP_FAILED && (errno == EACCES || errno == EPERM))
 			file->read_only = pool->read_only = true;
 	}
 	if (file->read_only)
-		data = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		data = mmap(NULL, reserved, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_NORESERVE, file->fd, 0);
 	if (data == MAP_FAILED) {
 		int saved_errno = errno;
@@ -252,6 +279,7 @@ mapping_create(struct pool *pool, size_t size)
 	mapping->file = file;
 	mapping->data = data;
 	mapping->size = size;
+	mapping->reserved = reserved;
 	file->refcount++;
 	pool->owner->mappings++;
 	shm->stats.mappings++;
@@ -277,7 +305,7 @@ pool_mapping_unref(struct pool_mapping *mapping)
 	assert(mapping->refcount > 0);
 	if (--mapping->refcount > 0)
 		return;
-	munmap(mapping->data, mapping->size);
+	munmap(mapping->data, mapping->reserved);
 	shm_client_charge(owner, -(int64_t)mapping->size);
 	owner->shm->stats.bytes_mapped -= mapping->size;
 	owner->mappings--;
@@ -311,34 +339,50 @@ pool_unref(struct pool *pool)
 	free(pool);
 }
 
+/* The mapping now serves @p size proven bytes: count them. */
+static void
+mapping_set_size(struct pool *pool, struct pool_mapping *mapping, size_t size)
+{
+	if (size > mapping->size) {
+		charge(pool, (int64_t)(size - mapping->size), true);
+		mapping->size = size;
+	}
+	if (pool->file->mapping->size < size)
+		pool->file->mapping = mapping;
+}
+
 /*
- * Grow the mapping without moving any pointer a buffer holds: in place if
- * the address space after it is free; moved if nothing else uses it yet;
- * otherwise a second mapping of the whole file for buffers made from now
- * on, while the old one lives as long as its users.  Pools of one file
- * that share a mapping see it grow in place, which only adds pages the
- * file was just proven to have.
+ * Grow the mapping without moving any pointer a buffer holds: within its
+ * reservation for free; else in place if the address space after it is
+ * free; moved if nothing else uses it yet; otherwise a second mapping of
+ * the file for buffers made from now on, while the old one lives as long
+ * as its users.  Pools of one file that share a mapping see it grow,
+ * which only adds pages the file was just proven to have.
  */
 static int
 grow_mapping(struct pool *pool, size_t size)
 {
 	struct pool_mapping *mapping = pool->mapping, *fresh;
-	struct sealshm_stats *stats = &pool->owner->shm->stats;
-	size_t old_size = mapping->size;
+	struct sealshm *shm = pool->owner->shm;
+	size_t reserved;
 	void *data;
 
-	stats->map_calls++;
-	data = mremap(mapping->data, old_size, size, 0);
+	if (size <= mapping->reserved) {
+		mapping_set_size(pool, mapping, size);
+		return 0;
+	}
+	reserved = reservation_for(shm, size);
+	shm->stats.map_calls++;
+	data = mremap(mapping->data, mapping->reserved, reserved, 0);
 	if (data == MAP_FAILED && mapping->refcount == 1) {
-		stats->map_calls++;
-		data = mremap(mapping->data, old_size, size, MREMAP_MAYMOVE);
+		shm->stats.map_calls++;
+		data = mremap(mapping->data, mapping->reserved, reserved,
+			      MREMAP_MAYMOVE);
 	}
 	if (data != MAP_FAILED) {
 		mapping->data = data;
-		mapping->size = size;
-		charge(pool, (int64_t)(size - old_size), true);
-		if (pool->file->mapping->size < size)
-			pool->file->mapping = mapping;
+		mapping->reserved = reserved;
+		mapping_set_size(pool, mapping, size);
 		return 0;
 	}
 
@@ -863,8 +907,10 @@ map_pool(struct pool *pool, struct wl_resource *shm_resource)
 	struct shm_file *file = pool->file;
 	struct shm_client *owner = pool->owner;
 
-	if (file->mapping && file->mapping->size >= (size_t)pool->size) {
+	/* check_size() proved the file holds pool->size bytes. */
+	if (file->mapping && file->mapping->reserved >= (size_t)pool->size) {
 		pool->mapping = pool_mapping_ref(file->mapping);
+		mapping_set_size(pool, pool->mapping, (size_t)pool->size);
 		owner->shm->stats.mappings_reused++;
 		return true;
 	}

@@ -53,7 +53,10 @@ struct pool_mapping {
 	int refcount;
 	struct shm_file *file; /* outlives the mapping */
 	void *data;
+	/* bytes proven inside the file; only these are ever handed out */
 	size_t size;
+	/* bytes mapped, past the file's end too: room to grow in place */
+	size_t reserved;
 };
 
 /*
