@@ -5,7 +5,9 @@
  * wlcs integration module: runs the sealshm-compositor core in-process for
  * the Wayland Conformance Suite.  The core's event loop runs on a thread of
  * its own; every call from wlcs is carried over to that thread and waited
- * for, so the core never sees two threads.
+ * for, so the core never sees two threads.  Pointers, touchscreens and
+ * keyboards (WlcsDisplayServer version 4, see wlcs-keyboard.h) inject
+ * their events through the core's seat.
  */
 
 #include <assert.h>
@@ -30,6 +32,7 @@
 
 #include "comp.h"
 #include "export.h"
+#include "wlcs-keyboard.h"
 
 struct module_server;
 
@@ -49,7 +52,8 @@ struct module_client {
 };
 
 struct module_server {
-	WlcsDisplayServer base;
+	/* version 4: with create_keyboard (wlcs-keyboard.h) */
+	struct wlcs_compat_server_v4 base;
 	WlcsIntegrationDescriptor descriptor;
 	WlcsExtensionDescriptor *extensions;
 	/* names of the extensions, owned */
@@ -79,6 +83,13 @@ struct module_pointer {
 	WlcsPointer base;
 	struct module_server *server;
 	double x, y;
+};
+
+/* A keyboard; the keys it holds are released when it goes. */
+struct module_keyboard {
+	WlcsKeyboard base;
+	struct module_server *server;
+	struct wl_array keys;
 };
 
 struct module_touch {
@@ -166,7 +177,8 @@ loop_thread(void *data)
 static void
 server_start(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	int ret;
 
 	ret = pthread_create(&server->thread, NULL, loop_thread, server);
@@ -181,7 +193,8 @@ server_start(WlcsDisplayServer *base)
 static void
 server_stop(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 
 	if (!server->running)
 		return;
@@ -238,7 +251,8 @@ err_free:
 static int
 server_create_client_socket(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	struct socket_call sc;
 
 	run_on_loop(server, do_create_client_socket, &sc);
@@ -284,7 +298,8 @@ server_position_window_absolute(WlcsDisplayServer *base,
 				struct wl_display *client,
 				struct wl_surface *surface, int x, int y)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	struct position_call pc = {
 		/* wlcs connected with the fd create_client_socket returned */
 		.client_fd = wl_display_get_fd(client),
@@ -379,7 +394,8 @@ pointer_destroy(WlcsPointer *base)
 static WlcsPointer *
 server_create_pointer(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	struct module_pointer *pointer;
 
 	pointer = calloc(1, sizeof *pointer);
@@ -510,7 +526,8 @@ touch_destroy(WlcsTouch *base)
 static WlcsTouch *
 server_create_touch(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	struct module_touch *touch;
 
 	touch = calloc(1, sizeof *touch);
@@ -528,11 +545,109 @@ server_create_touch(WlcsDisplayServer *base)
 	return &touch->base;
 }
 
+struct key_call {
+	struct module_keyboard *keyboard;
+	uint32_t key;
+	bool pressed;
+};
+
+static void
+do_key(struct module_server *server, void *data)
+{
+	struct key_call *kc = data;
+	struct module_keyboard *keyboard = kc->keyboard;
+	uint32_t *key;
+
+	wl_array_for_each (key, &keyboard->keys) {
+		if (*key == kc->key) {
+			/* A second press of a held key means nothing. */
+			if (kc->pressed)
+				return;
+			*key = ((uint32_t *)keyboard->keys.data)
+				[keyboard->keys.size / sizeof(*key) - 1];
+			keyboard->keys.size -= sizeof(*key);
+			goto send;
+		}
+	}
+	if (!kc->pressed)
+		return;
+	key = wl_array_add(&keyboard->keys, sizeof(*key));
+	if (!key)
+		return;
+	*key = kc->key;
+send:
+	comp_server_keyboard_key(server->comp, now_msec(), kc->key,
+				 kc->pressed);
+}
+
+static void
+keyboard_key_down(WlcsKeyboard *base, int scancode)
+{
+	struct module_keyboard *keyboard =
+		wl_container_of(base, keyboard, base);
+	struct key_call kc = { keyboard, (uint32_t)scancode, true };
+
+	run_on_loop(keyboard->server, do_key, &kc);
+}
+
+static void
+keyboard_key_up(WlcsKeyboard *base, int scancode)
+{
+	struct module_keyboard *keyboard =
+		wl_container_of(base, keyboard, base);
+	struct key_call kc = { keyboard, (uint32_t)scancode, false };
+
+	run_on_loop(keyboard->server, do_key, &kc);
+}
+
+static void
+do_keyboard_release_all(struct module_server *server, void *data)
+{
+	struct module_keyboard *keyboard = data;
+	uint32_t *key;
+
+	wl_array_for_each (key, &keyboard->keys)
+		comp_server_keyboard_key(server->comp, now_msec(), *key, false);
+	keyboard->keys.size = 0;
+}
+
+static void
+keyboard_destroy(WlcsKeyboard *base)
+{
+	struct module_keyboard *keyboard =
+		wl_container_of(base, keyboard, base);
+
+	run_on_loop(keyboard->server, do_keyboard_release_all, keyboard);
+	wl_array_release(&keyboard->keys);
+	free(keyboard);
+}
+
+static WlcsKeyboard *
+server_create_keyboard(WlcsDisplayServer *base)
+{
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
+	struct module_keyboard *keyboard;
+
+	keyboard = calloc(1, sizeof *keyboard);
+	if (!keyboard)
+		return NULL;
+	keyboard->base = (WlcsKeyboard){
+		.version = WLCS_KEYBOARD_VERSION,
+		.key_down = keyboard_key_down,
+		.key_up = keyboard_key_up,
+		.destroy = keyboard_destroy,
+	};
+	keyboard->server = server;
+	wl_array_init(&keyboard->keys);
+	return &keyboard->base;
+}
+
 static const WlcsIntegrationDescriptor *
 server_get_descriptor(const WlcsDisplayServer *base)
 {
 	const struct module_server *server =
-		wl_container_of(base, server, base);
+		wl_container_of(base, server, base.server);
 
 	return &server->descriptor;
 }
@@ -695,8 +810,10 @@ create_server(int argc, const char **argv)
 	server = calloc(1, sizeof *server);
 	if (!server)
 		return NULL;
-	server->base = (WlcsDisplayServer){
-		.version = 2,
+	server->base.server = (WlcsDisplayServer){
+		/* 4: create_keyboard; start_on_this_thread (3) stays NULL,
+		 * as start is given */
+		.version = 4,
 		.start = server_start,
 		.stop = server_stop,
 		.create_client_socket = server_create_client_socket,
@@ -705,6 +822,7 @@ create_server(int argc, const char **argv)
 		.create_touch = server_create_touch,
 		.get_descriptor = server_get_descriptor,
 	};
+	WLCS_COMPAT_CREATE_KEYBOARD(&server->base) = server_create_keyboard;
 	server->descriptor.version = 1;
 	wl_list_init(&server->clients);
 	pthread_mutex_init(&server->lock, NULL);
@@ -738,7 +856,7 @@ create_server(int argc, const char **argv)
 		fprintf(stderr, "wlcs module: could not list the globals\n");
 		goto err_source;
 	}
-	return &server->base;
+	return &server->base.server;
 
 err_source:
 	wl_event_source_remove(server->call_source);
@@ -760,7 +878,8 @@ err_free:
 static void
 destroy_server(WlcsDisplayServer *base)
 {
-	struct module_server *server = wl_container_of(base, server, base);
+	struct module_server *server =
+		wl_container_of(base, server, base.server);
 	size_t n;
 
 	server_stop(base);
