@@ -90,7 +90,9 @@ run_same_file(struct same_file *sf, struct sealshm_stats *stats)
 
 TEST(same_file_shares_fd_and_mapping)
 {
-	struct same_file sf = { 4, { 64 * KiB, 4 * KiB, 64 * KiB, 32 * KiB }, false };
+	struct same_file sf = { 4,
+				{ 64 * KiB, 4 * KiB, 64 * KiB, 32 * KiB },
+				false };
 	struct sealshm_stats stats;
 
 	run_same_file(&sf, &stats);
@@ -118,6 +120,55 @@ TEST(other_access_mode_is_another_file)
 	run_same_file(&sf, &stats);
 	check(stats.mappings_reused == 0);
 	check(stats.map_calls == 2);
+}
+
+/* Copy tier: never mapped, so nothing to reuse; the fd is shared. */
+static void
+client_copy_twice(void *data)
+{
+	int fd = memfd_create("unsealable", MFD_CLOEXEC);
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *a, *b;
+
+	check(fd >= 0 && ftruncate(fd, 64 * KiB) == 0);
+	a = wl_shm_create_pool(c->shm, fd, 64 * KiB);
+	b = wl_shm_create_pool(c->shm, fd, 4 * KiB);
+	client_expect_error(c, NULL, 0);
+	wl_shm_pool_destroy(a);
+	wl_shm_pool_destroy(b);
+	close(fd);
+	test_client_destroy(c);
+}
+
+static void
+count_fds_while(struct fixture *f, uint64_t *most_fds)
+{
+	struct sealshm_stats stats;
+
+	while (f->d->clients_running > 0) {
+		sealshm_get_stats(f->shm, &stats, sizeof(stats));
+		if (stats.fds > *most_fds)
+			*most_fds = stats.fds;
+		test_display_dispatch(f->d, 10);
+	}
+}
+
+TEST(copy_tier_shares_the_fd_and_maps_nothing)
+{
+	struct sealshm_options opts = { .policy = SEALSHM_POLICY_COPY };
+	struct sealshm_stats stats;
+	uint64_t most_fds = 0;
+
+	fx = fixture_create(&opts, NULL, NULL);
+	test_display_spawn(fx->d, client_copy_twice, NULL);
+	count_fds_while(fx, &most_fds);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.pools_accepted_by_tier[2] == 2);
+	check(stats.map_calls == 0 && stats.mappings_reused == 0);
+	check(most_fds == 1);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
 }
 
 /* Two clients, one memfd: never shared between clients. */
