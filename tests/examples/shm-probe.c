@@ -32,6 +32,7 @@
 
 struct probe {
 	struct wl_display *display;
+	struct wl_registry *registry;
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
@@ -173,8 +174,8 @@ main(void)
 		fprintf(stderr, "shm-probe: cannot connect\n");
 		return 1;
 	}
-	wl_registry_add_listener(wl_display_get_registry(p.display),
-				 &registry_listener, &p);
+	p.registry = wl_display_get_registry(p.display);
+	wl_registry_add_listener(p.registry, &registry_listener, &p);
 	/* Globals, then the format events of the bind. */
 	wl_display_roundtrip(p.display);
 	wl_display_roundtrip(p.display);
@@ -235,6 +236,10 @@ main(void)
 	for (int i = 0; i < 2; i++)
 		wl_buffer_destroy(buffers[i]);
 	munmap(pixels, 2 * BUFFER_BYTES);
+	xdg_wm_base_destroy(p.wm_base);
+	wl_compositor_destroy(p.compositor);
+	wl_shm_destroy(p.shm);
+	wl_registry_destroy(p.registry);
 	wl_display_roundtrip(p.display);
 	wl_display_disconnect(p.display);
 	return 0;

@@ -151,6 +151,14 @@ class Compositor:
                         WLR_BACKENDS="headless", WLR_RENDERER="pixman",
                         WLR_LIBINPUT_NO_DEVICES="1")
         self.env.pop("WAYLAND_DISPLAY", None)
+        # ASan builds: no SIGBUS handler of ASan's own (the one checked
+        # must be the compositor's), and whole stacks for lsan.supp.
+        self.env["ASAN_OPTIONS"] = ":".join(filter(None, [
+            os.environ.get("ASAN_OPTIONS"), "handle_sigbus=0",
+            "fast_unwind_on_malloc=0"]))
+        self.env["LSAN_OPTIONS"] = ":".join(filter(None, [
+            os.environ.get("LSAN_OPTIONS"), "suppressions=" + os.path.join(
+                os.path.dirname(os.path.abspath(__file__)), "lsan.supp")]))
         self.env.pop("WAYLAND_SOCKET", None)
         argv = [path, "--socket", "wayland-wlr", "--screenshot", self.shot]
         if policy:
