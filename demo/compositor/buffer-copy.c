@@ -14,6 +14,9 @@
  * window inside the output gets its buffer back at commit, as before.
  */
 
+#include <stdint.h>
+#include <sys/mman.h>
+
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 
@@ -26,6 +29,43 @@ image_format_for(pixman_image_t *src)
 {
 	return PIXMAN_FORMAT_A(pixman_image_get_format(src)) ? PIXMAN_a8r8g8b8
 							     : PIXMAN_x8r8g8b8;
+}
+
+static void
+unmap_bits(pixman_image_t *image, void *data)
+{
+	munmap(pixman_image_get_data(image),
+	       (size_t)pixman_image_get_stride(image) *
+		       (size_t)pixman_image_get_height(image));
+}
+
+/*
+ * A surface image of the buffer's size in anonymous memory of its own:
+ * pages come into being only where pixels are written, whatever the
+ * size, and whatever malloc does (glibc's calloc writes every byte of a
+ * block when MALLOC_PERTURB_ is set, as meson test sets it).
+ */
+static pixman_image_t *
+create_image(pixman_format_code_t format, int32_t width, int32_t height)
+{
+	size_t stride = (size_t)width * 4, size = stride * (size_t)height;
+	pixman_image_t *image;
+	void *bits;
+
+	if (stride > INT32_MAX)
+		return NULL;
+	bits = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (bits == MAP_FAILED)
+		return NULL;
+	image = pixman_image_create_bits(format, width, height, bits,
+					 (int)stride);
+	if (!image) {
+		munmap(bits, size);
+		return NULL;
+	}
+	pixman_image_set_destroy_function(image, unmap_bits, NULL);
+	return image;
 }
 
 /*
@@ -159,8 +199,7 @@ comp_surface_copy_buffer(struct comp_surface *surface,
 	    pixman_image_get_width(surface->image) != width ||
 	    pixman_image_get_height(surface->image) != height ||
 	    pixman_image_get_format(surface->image) != format) {
-		image = pixman_image_create_bits(format, width, height, NULL,
-						 0);
+		image = create_image(format, width, height);
 		if (!image) {
 			wl_resource_post_no_memory(surface->resource);
 			wl_buffer_send_release(resource);
