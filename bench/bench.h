@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <sealshm/server.h>
 
@@ -68,6 +69,8 @@ enum client_alloc {
 	ALLOC_POOL_PER_BUFFER,
 	/* a new sealed memfd and pool for every size, as foot does */
 	ALLOC_MEMFD_PER_SIZE,
+	/* CLIENT_CHURN: a new sealed memfd for every pool */
+	ALLOC_MEMFD_PER_POOL,
 };
 
 struct trial {
@@ -95,6 +98,13 @@ struct trial {
 	 * busy until a later commit replaces it, so a frame waits only for
 	 * its frame callback */
 	bool external;
+	/* CLIENT_CHURN: destroy each buffer only after the next pool was
+	 * made, as a client does whose compositor releases a buffer when
+	 * the next one is committed: the file is still in use then */
+	bool keep_previous;
+	/* when set, the server runs under strace -c, which writes its
+	 * table to this file (strace.c) */
+	const char *strace_path;
 };
 
 struct client_result {
@@ -112,6 +122,8 @@ struct server_result {
 	/* sealshm only: sealshm_stats.map_calls and the pool tiers */
 	uint64_t map_calls_stats;
 	uint64_t pools_by_tier[3];
+	/* sealshm only: sealshm_stats.mappings_reused */
+	uint64_t mappings_reused;
 	uint64_t vm_hwm_kib;
 	/* median per commit: begin access .. end access (pixels read) */
 	double access_ns;
@@ -165,6 +177,26 @@ bench_client_run_external(const struct trial *trial,
  */
 int
 bench_revalidate(int iterations, double *fstat_ns, double *readv_ns);
+struct syscall_count {
+	char name[32];
+	uint64_t calls;
+};
+
+/*
+ * Start strace -c on process @p pid, its table to go to @p path, and wait
+ * until it is attached.  @return strace's pid, with its stderr in
+ * @p err_fd; or -1 after printing why.
+ */
+pid_t
+strace_attach(pid_t pid, const char *path, int *err_fd);
+
+/*
+ * Wait for @p tracer (it ends with the traced process) and read its table
+ * into @p counts.  @return the number of rows, or -1 after printing why.
+ */
+int
+strace_finish(pid_t tracer, int err_fd, const char *path,
+	      struct syscall_count *counts, int max);
 
 /* Mapping calls seen by the interposer since the process started. */
 uint64_t

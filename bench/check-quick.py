@@ -3,9 +3,10 @@
 #
 # Runs sealshm-bench --quick and checks what it reports, never how fast:
 # every workload printed in the documented format, the JSON complete with
-# positive finite medians, and the mmap counting shown to work (libwayland
+# positive finite medians, the mmap counting shown to work (libwayland
 # maps once per pool, so pool-per-buffer resizing must count at least one
-# mapping per step).
+# mapping per step), and the syscall counting too (strace -c on the churn
+# servers: each side's table must hold the calls every pool needs).
 
 import json
 import math
@@ -23,6 +24,15 @@ EXPECTED = [
     'frame-loop-256x256-server-cpu', 'frame-loop-1920x1080-server-cpu',
     'frame-loop-3840x2160-server-cpu',
     'pool-churn-256x256', 'pool-churn-256x256-server-cpu',
+    'pool-churn-256x256-mmaps', 'pool-churn-256x256-syscalls',
+    'pool-churn-256x256-memfd-per-pool',
+    'pool-churn-256x256-memfd-per-pool-server-cpu',
+    'pool-churn-256x256-memfd-per-pool-mmaps',
+    'pool-churn-256x256-memfd-per-pool-syscalls',
+    'pool-churn-256x256-keep-previous',
+    'pool-churn-256x256-keep-previous-server-cpu',
+    'pool-churn-256x256-keep-previous-mmaps',
+    'pool-churn-256x256-keep-previous-syscalls',
     'resize-helper-time', 'resize-helper-mmaps', 'resize-helper-peak-rss',
     'resize-pool-per-buffer-time', 'resize-pool-per-buffer-mmaps',
     'resize-pool-per-buffer-peak-rss',
@@ -39,6 +49,9 @@ EXPECTED = [
     'resize-revalidate',
 ]
 QUICK_RESIZE_STEPS = 20
+# A pool costs every server at least these, once per churn cycle: the fd
+# arrives with recvmsg and is closed (or kept, then closed at the end).
+POOL_SYSCALLS = ('recvmsg', 'close')
 
 
 def fail(msg):
@@ -94,6 +107,8 @@ def main():
     for name in EXPECTED:
         if name.endswith('-mmaps') or name.startswith('scale-'):
             continue
+        if name.endswith('-syscalls'):
+            continue
         w = workloads[name]
         if w['a_median'] <= 0 or w['b_median'] <= 0:
             fail('%s: a measured rate or time is zero' % name)
@@ -114,6 +129,26 @@ def main():
     if ppb['a_median'] < QUICK_RESIZE_STEPS:
         fail('sealshm reported %r map calls for %d pools'
              % (ppb['a_median'], QUICK_RESIZE_STEPS))
+
+    # strace counted both servers: every churn's table is there, with the
+    # calls a pool cannot do without, and its total is the printed line.
+    tables = {t['name']: t for t in data.get('syscalls', [])}
+    for name in EXPECTED:
+        if not name.endswith('-syscalls'):
+            continue
+        t = tables.get(name)
+        if t is None:
+            fail('no syscall table for %s in the JSON' % name)
+        for side, key in (('sealshm', 'a_median'), ('libwayland', 'b_median')):
+            calls = t[side]
+            for call in POOL_SYSCALLS:
+                if not calls.get(call, 0) >= 1:
+                    fail('%s: strace saw %r %s calls per cycle on %s'
+                         % (name, calls.get(call), call, side))
+            if abs(sum(calls.values()) - workloads[name][key]) > 1e-6:
+                fail('%s: the %s table sums to %r, the line says %r'
+                     % (name, side, sum(calls.values()),
+                        workloads[name][key]))
 
     for g in data['goals']:
         if not isinstance(g['met'], bool) or not g['detail']:

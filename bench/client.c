@@ -380,18 +380,28 @@ run_frame_loop(const struct trial *trial, struct conn *conn,
 	munmap(data, 2 * size);
 }
 
+/*
+ * A new pool and buffer for each frame.  ALLOC_SEALED sends the same memfd
+ * every time, ALLOC_MEMFD_PER_POOL a new one (its making is client work,
+ * the same for both servers).  With trial->keep_previous the previous
+ * buffer is destroyed only after the next pool was made.
+ */
 static void
 run_churn(const struct trial *trial, struct conn *conn,
 	  struct client_result *result)
 {
 	size_t size = (size_t)trial->width * BPP * trial->height;
+	bool per_pool = trial->alloc == ALLOC_MEMFD_PER_POOL;
+	struct wl_buffer *previous = NULL;
 	struct buffer buffer = { 0 };
 	struct wl_shm_pool *pool;
 	uint64_t frame, start = 0, cpu_start = 0;
-	int fd;
+	int fd = -1;
 
-	fd = create_memfd(ALLOC_SEALED, size);
-	buffer.data = map_fd(fd, size);
+	if (!per_pool) {
+		fd = create_memfd(ALLOC_SEALED, size);
+		buffer.data = map_fd(fd, size);
+	}
 	for (frame = 0;; frame++) {
 		if (frame == BENCH_WARMUP_FRAMES) {
 			start = now_ns();
@@ -400,22 +410,41 @@ run_churn(const struct trial *trial, struct conn *conn,
 		if (frame >= BENCH_WARMUP_FRAMES &&
 		    loop_done(trial, frame - BENCH_WARMUP_FRAMES, start))
 			break;
+		if (per_pool) {
+			fd = create_memfd(ALLOC_SEALED, size);
+			buffer.data = map_fd(fd, size);
+		}
 		pool = wl_shm_create_pool(conn->shm, fd, (int32_t)size);
+		/* the request holds a duplicate of the fd */
+		if (per_pool)
+			close(fd);
 		buffer.wl_buffer =
 			create_buffer(pool, 0, trial->width, trial->height);
 		wl_buffer_add_listener(buffer.wl_buffer, &buffer_listener,
 				       &buffer);
 		wl_shm_pool_destroy(pool);
+		if (previous)
+			wl_buffer_destroy(previous);
+		previous = NULL;
 		draw(buffer.data, trial->width * BPP, trial->height, frame);
 		present(conn, buffer.wl_buffer, &buffer, trial->width, 0,
 			trial->height);
-		wl_buffer_destroy(buffer.wl_buffer);
+		if (per_pool)
+			munmap(buffer.data, size);
+		if (trial->keep_previous)
+			previous = buffer.wl_buffer;
+		else
+			wl_buffer_destroy(buffer.wl_buffer);
 	}
 	result->elapsed_ns = now_ns() - start;
 	result->cpu_ns = cpu_ns() - cpu_start;
 	result->frames = frame - BENCH_WARMUP_FRAMES;
-	munmap(buffer.data, size);
-	close(fd);
+	if (previous)
+		wl_buffer_destroy(previous);
+	if (!per_pool) {
+		munmap(buffer.data, size);
+		close(fd);
+	}
 }
 
 /*

@@ -35,8 +35,10 @@
 #include "bench.h"
 
 #define MAX_TRIALS 32
-#define MAX_METRICS 64
+#define MAX_METRICS 96
 #define MAX_GOALS 16
+#define MAX_SYSCALL_TABLES 8
+#define MAX_SYSCALLS 48
 /* A trial that takes longer than this is stuck: its processes die. */
 #define TRIAL_TIMEOUT_S 120
 
@@ -57,6 +59,15 @@ struct goal {
 	bool met;
 };
 
+/* Server system calls per cycle, by name, for the JSON: side a, side b. */
+struct syscall_table {
+	char name[64];
+	struct syscall_count a[MAX_SYSCALLS], b[MAX_SYSCALLS];
+	/* per cycle, parallel to a[] and b[] */
+	double a_per[MAX_SYSCALLS], b_per[MAX_SYSCALLS];
+	int na, nb;
+};
+
 struct config {
 	bool quick;
 	/* the CPU every trial's processes run on, -1 for anywhere */
@@ -67,12 +78,19 @@ struct config {
 	int32_t resize_width, resize_height;
 	int scale_clients;
 	int compose_frames;
+	/* cycles of the shorter of the two strace'd churn trials */
+	int syscall_cycles;
 };
 
 static struct metric metrics[MAX_METRICS];
 static int metric_count;
 static struct goal goals[MAX_GOALS];
 static int goal_count;
+static struct syscall_table syscall_tables[MAX_SYSCALL_TABLES];
+static int syscall_table_count;
+/* The table of the last traced trial (run_trial with strace_path). */
+static struct syscall_count traced[MAX_SYSCALLS];
+static int traced_count;
 
 static struct metric *
 metric_add(const char *unit, bool higher_better, bool print,
@@ -229,16 +247,23 @@ child_ok(pid_t pid, const char *who)
  */
 static void __attribute__((noreturn))
 run_child(const struct trial *trial, bool is_server, int *own, int *other,
-	  int n, int result_pipe[2], void *result)
+	  int n, int result_pipe[2], int go_fd, void *result)
 {
 	size_t size = is_server ? sizeof(struct server_result)
 				: sizeof(struct client_result);
 	int ret = 0, status = EXIT_FAILURE;
+	char go;
 
 	alarm(TRIAL_TIMEOUT_S);
 	close(result_pipe[0]);
 	close_all(other, n);
 	free(other);
+	/* Traced: start only once strace is on (or the bench gave up). */
+	if (go_fd >= 0) {
+		while (read(go_fd, &go, 1) < 0 && errno == EINTR)
+			;
+		close(go_fd);
+	}
 	if (is_server)
 		ret = bench_server_run(trial, own, n, result);
 	else
@@ -252,7 +277,9 @@ run_child(const struct trial *trial, bool is_server, int *own, int *other,
 
 /*
  * Run one trial: a server process and a client process joined by
- * trial->clients socketpairs.  Each writes its result to a pipe.
+ * trial->clients socketpairs.  Each writes its result to a pipe.  With
+ * trial->strace_path the server waits on a pipe until strace is attached
+ * to it, and only then is the client started.
  */
 static bool
 run_trial(const struct trial *trial, struct client_result *cres,
@@ -260,8 +287,9 @@ run_trial(const struct trial *trial, struct client_result *cres,
 {
 	int n = trial->kind == CLIENT_SCALE ? trial->clients : 1;
 	int *server_fds, *client_fds, spipe[2], cpipe[2], pair[2], i;
+	int go[2] = { -1, -1 }, tracer_err = -1;
 	bool ok = false, sok, cok;
-	pid_t server, client;
+	pid_t server, client, tracer = -1;
 
 	server_fds = calloc(n, sizeof(int));
 	client_fds = calloc(n, sizeof(int));
@@ -282,6 +310,8 @@ run_trial(const struct trial *trial, struct client_result *cres,
 		goto out_fds;
 	if (pipe2(cpipe, O_CLOEXEC) < 0)
 		goto out_spipe;
+	if (trial->strace_path && pipe2(go, O_CLOEXEC) < 0)
+		goto out_cpipe;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -289,17 +319,36 @@ run_trial(const struct trial *trial, struct client_result *cres,
 	if (server == 0) {
 		close(cpipe[0]);
 		close(cpipe[1]);
-		run_child(trial, true, server_fds, client_fds, n, spipe, sres);
+		if (go[1] >= 0)
+			close(go[1]);
+		run_child(trial, true, server_fds, client_fds, n, spipe, go[0],
+			  sres);
 	}
 	if (server < 0) {
 		perror("bench: fork");
+		if (go[0] >= 0) {
+			close(go[0]);
+			close(go[1]);
+		}
 		goto out_cpipe;
+	}
+	if (trial->strace_path) {
+		close(go[0]);
+		tracer = strace_attach(server, trial->strace_path, &tracer_err);
+		/* Untraced, the server runs anyway and its result is
+		 * thrown away below. */
+		if (write(go[1], "g", 1) != 1)
+			perror("bench: write");
+		close(go[1]);
 	}
 	client = fork();
 	if (client == 0) {
 		close(spipe[0]);
 		close(spipe[1]);
-		run_child(trial, false, client_fds, server_fds, n, cpipe, cres);
+		if (tracer_err >= 0)
+			close(tracer_err);
+		run_child(trial, false, client_fds, server_fds, n, cpipe, -1,
+			  cres);
 	}
 	if (client < 0) {
 		perror("bench: fork");
@@ -311,6 +360,9 @@ run_trial(const struct trial *trial, struct client_result *cres,
 		close(spipe[0]);
 		close(cpipe[0]);
 		child_ok(server, "server");
+		if (tracer > 0)
+			strace_finish(tracer, tracer_err, trial->strace_path,
+				      traced, MAX_SYSCALLS);
 		goto out;
 	}
 	close_all(server_fds, n);
@@ -322,6 +374,14 @@ run_trial(const struct trial *trial, struct client_result *cres,
 	cok = child_ok(client, "client") && cok;
 	sok = child_ok(server, "server") && sok;
 	ok = cok && sok;
+	if (tracer > 0) {
+		traced_count =
+			strace_finish(tracer, tracer_err, trial->strace_path,
+				      traced, MAX_SYSCALLS);
+		ok = ok && traced_count > 0;
+	} else if (trial->strace_path) {
+		ok = false;
+	}
 	close(spipe[0]);
 	close(cpipe[0]);
 	goto out;
@@ -422,43 +482,187 @@ bench_frame_loop(const struct config *cfg)
 	}
 }
 
+/* Calls of @p name in @p counts[0..n), 0 when absent. */
+static uint64_t
+calls_of(const struct syscall_count *counts, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(counts[i].name, name) == 0)
+			return counts[i].calls;
+	return 0;
+}
+
+/*
+ * The server's system calls per cycle of @p base's churn, counted by
+ * strace -c: a trial of 2n cycles less one of n, over n, so that the
+ * server's start and exit cancel out.  These are counts, not times: one
+ * pair of trials per side.  Samples the total into @p m and keeps the
+ * calls by name for the JSON.
+ */
+static void
+churn_syscalls(const struct config *cfg, const struct trial *base,
+	       struct metric *m)
+{
+	char path[] = "/tmp/sealshm-bench-strace-XXXXXX";
+	struct syscall_count once[MAX_SYSCALLS];
+	struct syscall_table *table;
+	struct client_result cres;
+	struct server_result sres;
+	int k, i, n_once, fd, n = cfg->syscall_cycles;
+
+	if (syscall_table_count == MAX_SYSCALL_TABLES) {
+		fprintf(stderr, "too many syscall tables\n");
+		exit(EXIT_FAILURE);
+	}
+	table = &syscall_tables[syscall_table_count++];
+	snprintf(table->name, sizeof(table->name), "%s", m->name);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		perror("bench: mkstemp");
+		exit(EXIT_FAILURE);
+	}
+	close(fd);
+	for (k = 0; k < 2; k++) {
+		struct trial trial = *base;
+		bool a = k == 0;
+		struct syscall_count *rows = a ? table->a : table->b;
+		double *per = a ? table->a_per : table->b_per, total = 0;
+
+		trial.backend = a ? BACKEND_SEALSHM : BACKEND_LIBWAYLAND;
+		trial.strace_path = path;
+		trial.frames = n;
+		run_or_die(&trial, &cres, &sres, m->name);
+		n_once = traced_count;
+		memcpy(once, traced, sizeof(once));
+		trial.frames = 2 * n;
+		run_or_die(&trial, &cres, &sres, m->name);
+		for (i = 0; i < traced_count; i++) {
+			rows[i] = traced[i];
+			per[i] = ((double)traced[i].calls -
+				  (double)calls_of(once, n_once,
+						   traced[i].name)) /
+				 n;
+			total += per[i];
+		}
+		if (a)
+			table->na = traced_count;
+		else
+			table->nb = traced_count;
+		sample(m, a, total);
+	}
+	unlink(path);
+}
+
+/*
+ * A new pool and buffer per frame, in three ways: the same memfd sent
+ * every time, its buffer destroyed before the next pool; a new memfd per
+ * pool; and the same memfd with the previous buffer still alive when the
+ * next pool arrives (a compositor that releases at the next commit), in
+ * which case sealshm can reuse the file's mapping.
+ */
 static void
 bench_churn(const struct config *cfg)
 {
+	static const struct {
+		const char *suffix;
+		enum client_alloc alloc;
+		bool keep_previous;
+	} variants[] = {
+		{ "", ALLOC_SEALED, false },
+		{ "-memfd-per-pool", ALLOC_MEMFD_PER_POOL, false },
+		{ "-keep-previous", ALLOC_SEALED, true },
+	};
+#define CHURN_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+	struct metric *rate[CHURN_VARIANTS], *calls[CHURN_VARIANTS];
+	struct metric *cpu, *access, *maps, *reused;
 	struct client_result cres;
 	struct server_result sres;
-	struct metric *rate, *cpu, *access;
+	bool syscalls_met = true;
+	char detail[128];
+	size_t v, used = 0;
 	int t, k;
 
-	rate = metric_add("cycles/s", true, true, "sealshm", "libwayland",
-			  "pool-churn-256x256");
-	cpu = metric_add("us/cycle", false, true, "sealshm", "libwayland",
-			 "%s-server-cpu", rate->name);
-	access = metric_add("us/commit", false, false, "sealshm",
-			    "libwayland", "%s-server-access", rate->name);
-	for (t = 0; t < cfg->trials; t++) {
-		for (k = 0; k < 2; k++) {
-			struct trial trial = {
-				.backend = backend_of(t, k),
-				.mode = SERVER_READ,
-				.kind = CLIENT_CHURN,
-				.alloc = ALLOC_SEALED,
-				.width = 256,
-				.height = 256,
-				.duration = cfg->duration,
-			};
-			bool a = trial.backend == BACKEND_SEALSHM;
+	for (v = 0; v < CHURN_VARIANTS; v++) {
+		struct trial base = {
+			.mode = SERVER_READ,
+			.kind = CLIENT_CHURN,
+			.alloc = variants[v].alloc,
+			.keep_previous = variants[v].keep_previous,
+			.width = 256,
+			.height = 256,
+			.duration = cfg->duration,
+		};
 
-			run_or_die(&trial, &cres, &sres, rate->name);
-			sample(rate, a, cres.frames / seconds(cres.elapsed_ns));
-			sample(cpu, a, sres.cpu_ns / 1e3);
-			sample(access, a, sres.access_ns / 1e3);
+		rate[v] = metric_add("cycles/s", true, true, "sealshm",
+				     "libwayland", "pool-churn-256x256%s",
+				     variants[v].suffix);
+		cpu = metric_add("us/cycle", false, true, "sealshm",
+				 "libwayland", "%s-server-cpu", rate[v]->name);
+		access = metric_add("us/commit", false, false, "sealshm",
+				    "libwayland", "%s-server-access",
+				    rate[v]->name);
+		maps = metric_add("calls/cycle", false, true, "sealshm",
+				  "libwayland", "%s-mmaps", rate[v]->name);
+		reused = metric_add("pools/cycle", true, false, "sealshm",
+				    "libwayland", "%s-mappings-reused",
+				    rate[v]->name);
+		calls[v] =
+			metric_add("calls/cycle", false, true, "sealshm",
+				   "libwayland", "%s-syscalls", rate[v]->name);
+		for (t = 0; t < cfg->trials; t++) {
+			for (k = 0; k < 2; k++) {
+				struct trial trial = base;
+				bool a;
+
+				trial.backend = backend_of(t, k);
+				a = trial.backend == BACKEND_SEALSHM;
+				run_or_die(&trial, &cres, &sres, rate[v]->name);
+				sample(rate[v], a,
+				       cres.frames / seconds(cres.elapsed_ns));
+				sample(cpu, a, sres.cpu_ns / 1e3);
+				sample(access, a, sres.access_ns / 1e3);
+				/* as in resize: sealshm's own count, the
+				 * interposer's for libwayland */
+				sample(maps, a,
+				       (double)(a ? sres.map_calls_stats
+						  : sres.map_calls_counted) /
+					       sres.commits);
+				sample(reused, a,
+				       (double)sres.mappings_reused /
+					       sres.commits);
+			}
 		}
+		churn_syscalls(cfg, &base, calls[v]);
+		metric_print(rate[v]);
+		metric_print(cpu);
+		metric_print(maps);
+		metric_print(calls[v]);
 	}
-	metric_print(rate);
-	metric_print(cpu);
-	goal_add(metric_ratio(rate) >= 1.0, "pool churn ratio >= 1.0",
-		 "ratio %.3f", metric_ratio(rate));
+
+	goal_add(metric_ratio(rate[0]) >= 1.1,
+		 "pool churn ratio >= 1.1, one memfd reused",
+		 "ratio %.3f; previous buffer kept: %.3f",
+		 metric_ratio(rate[0]), metric_ratio(rate[2]));
+	goal_add(metric_ratio(rate[1]) >= 1.0,
+		 "pool churn ratio >= 1.0, a new memfd per pool", "ratio %.3f",
+		 metric_ratio(rate[1]));
+	detail[0] = '\0';
+	for (v = 0; v < CHURN_VARIANTS; v++) {
+		double a = metric_median(calls[v], true);
+		double b = metric_median(calls[v], false);
+
+		syscalls_met = syscalls_met && a <= b;
+		used += snprintf(detail + used,
+				 used < sizeof(detail) ? sizeof(detail) - used
+						       : 0,
+				 "%s%.2f vs %.2f", v ? ", " : "", a, b);
+	}
+	goal_add(syscalls_met,
+		 "server syscalls per pool <= libwayland's (3 churns)", "%s",
+		 detail);
+#undef CHURN_VARIANTS
 }
 
 static void
@@ -544,6 +748,11 @@ bench_resize(const struct config *cfg)
 	p = metric_median(ppb, true);
 	goal_add(h < p, "resize: helper faster than pool-per-buffer",
 		 "sealshm server: helper %.3f s, pool-per-buffer %.3f s", h, p);
+	helper = metric_find("resize-helper-mmaps");
+	goal_add(metric_ratio(helper) >= 1.0,
+		 "resize-helper-mmaps ratio >= 1.0 (no more than libwayland)",
+		 "sealshm %.0f, libwayland %.0f server mmap/mremap calls",
+		 metric_median(helper, true), metric_median(helper, false));
 }
 
 static void
@@ -842,6 +1051,36 @@ json_samples(FILE *f, const double *v, int n)
 	fputc(']', f);
 }
 
+/* {"name": calls per cycle, ...} of one side, by strace -c */
+static void
+json_syscall_side(FILE *f, const struct syscall_count *rows, const double *per,
+		  int n)
+{
+	int i;
+
+	fputc('{', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		json_string(f, rows[i].name);
+		fputs(": ", f);
+		json_number(f, per[i]);
+	}
+	fputc('}', f);
+}
+
+static void
+json_syscall_table(FILE *f, const struct syscall_table *t, bool more)
+{
+	fputs("    {\"name\": ", f);
+	json_string(f, t->name);
+	fputs(", \"unit\": \"calls/cycle\",\n     \"sealshm\": ", f);
+	json_syscall_side(f, t->a, t->a_per, t->na);
+	fputs(",\n     \"libwayland\": ", f);
+	json_syscall_side(f, t->b, t->b_per, t->nb);
+	fprintf(f, "}%s\n", more ? "," : "");
+}
+
 static int
 write_json(const char *path, const struct config *cfg, int argc, char **argv,
 	   const char *load_start)
@@ -911,6 +1150,10 @@ write_json(const char *path, const struct config *cfg, int argc, char **argv,
 		json_number(f, metric_ratio(m));
 		fprintf(f, "}%s\n", i + 1 < metric_count ? "," : "");
 	}
+	fputs("  ],\n  \"syscalls\": [\n", f);
+	for (i = 0; i < syscall_table_count; i++)
+		json_syscall_table(f, &syscall_tables[i],
+				   i + 1 < syscall_table_count);
 	fputs("  ],\n  \"goals\": [\n", f);
 	for (i = 0; i < goal_count; i++) {
 		fputs("    {\"goal\": ", f);
@@ -1180,6 +1423,7 @@ main(int argc, char **argv)
 		cfg.resize_height = 720;
 		cfg.scale_clients = 10;
 		cfg.compose_frames = 5;
+		cfg.syscall_cycles = 20;
 	} else {
 		/* Many short trials interleave the two sides finely, so a
 		 * burst of load elsewhere hits both alike. */
@@ -1190,6 +1434,7 @@ main(int argc, char **argv)
 		cfg.resize_height = 2160;
 		cfg.scale_clients = 100;
 		cfg.compose_frames = 30;
+		cfg.syscall_cycles = 500;
 	}
 	for (i = 0; i < (int)WORKLOAD_COUNT; i++) {
 		if (any && !selected[i])

@@ -180,6 +180,7 @@ sealshm_stats(struct server *server, struct server_result *result)
 
 	sealshm_get_stats(server->shm, &stats, sizeof(stats));
 	result->map_calls_stats = stats.map_calls;
+	result->mappings_reused = stats.mappings_reused;
 	memcpy(result->pools_by_tier, stats.pools_accepted_by_tier,
 	       sizeof(result->pools_by_tier));
 }

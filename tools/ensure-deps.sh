@@ -16,6 +16,7 @@ build_pkgs="meson ninja-build pkg-config gcc g++ python3 libwayland-dev
 # weston only recommends (and recommends are not installed).
 test_pkgs="valgrind weston gtk-3-examples wlcs clang libclang-rt-14-dev
 	scdoc libgl1-mesa-dri sway grim wayland-utils wl-clipboard wev foot"
+test_pkgs="$test_pkgs strace"	# bench-quick counts server syscalls with it
 test_pkgs="$test_pkgs libwlroots-dev"	# examples/wlroots-compositor
 demo_pkgs="weston"
 
