@@ -29,6 +29,7 @@
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_matrix.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
@@ -454,9 +455,13 @@ print_stats(struct sealshm *shm)
 	struct sealshm_stats stats;
 
 	sealshm_get_stats(shm, &stats, sizeof(stats));
-	printf("sealshm: pools accepted %llu rejected %llu, buffers %llu, "
+	printf("sealshm: pools accepted %llu (sealed %llu, sealed by the "
+	       "server %llu, copied %llu) rejected %llu, buffers %llu, "
 	       "clients disconnected %llu\n",
 	       (unsigned long long)stats.pools_accepted,
+	       (unsigned long long)stats.pools_accepted_by_tier[0],
+	       (unsigned long long)stats.pools_accepted_by_tier[1],
+	       (unsigned long long)stats.pools_accepted_by_tier[2],
 	       (unsigned long long)stats.pools_rejected,
 	       (unsigned long long)stats.buffers_created,
 	       (unsigned long long)stats.clients_disconnected);
@@ -578,7 +583,9 @@ main(int argc, char *argv[])
 	if (!server.allocator)
 		goto out_renderer;
 
+	/* GTK 3 sets up its seat only with a data device manager. */
 	if (!wlr_compositor_create(server.display, server.renderer) ||
+	    !wlr_data_device_manager_create(server.display) ||
 	    !wlr_seat_create(server.display, "seat0"))
 		goto out_allocator;
 	server.layout = wlr_output_layout_create();

@@ -9,7 +9,7 @@ Every scenario starts the compositor headless with the pixman renderer
 and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
 6 of /proc/PID/status) and exits 0 on SIGTERM with sealshm's counters.
 
-  render       --client CMD...: the bare output is one colour (the
+  render       [--policy P] --client CMD...: the bare output is one colour (the
                background); with the client mapped, a screenshot differs
                from it in at least --min-pixels pixels, all of them inside
                the toplevel's rectangle as the compositor placed it; with
@@ -33,6 +33,9 @@ and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
                back to the baseline; then the client renders as in
                `render`.
 
+--client-env NAME=VALUE (repeatable) sets the client's environment;
+--tier sealed|server-sealed|copied: sealshm's counters at exit show pools
+accepted in that tier.
 Checks poll with generous limits (liveness, not speed).
 """
 
@@ -56,8 +59,10 @@ MAPPED = re.compile(r"^mapped toplevel (\d+) app_id '([^']*)' at (-?\d+),"
                     r"(-?\d+) size (\d+)x(\d+)$")
 FUZZ_LINE = re.compile(r"^fuzz-truncate: (\S+)\s+tried\s+(\d+)\s+as expected"
                        r"\s+(\d+)\s+unexpected\s+(\d+)")
-STATS = re.compile(r"^sealshm: pools accepted (\d+) rejected (\d+), "
+STATS = re.compile(r"^sealshm: pools accepted (\d+) \(sealed (\d+), sealed "
+                   r"by the server (\d+), copied (\d+)\) rejected (\d+), "
                    r"buffers (\d+), clients disconnected (\d+)$")
+TIERS = {"sealed": 1, "server-sealed": 2, "copied": 3}
 # wlroots 0.15's pixman renderer, as wl_shm codes (ARGB8888 and XRGB8888
 # are 0 and 1; the others are DRM fourccs), in the order advertised.
 
@@ -173,7 +178,7 @@ class Compositor:
         self.reader.start()
         self.socket = self.next_line(lambda line: True)
         self.env["WAYLAND_DISPLAY"] = self.socket
-        self.shots = 0
+        self.client_env = []
 
     def _read(self):
         for line in self.proc.stdout:
@@ -245,7 +250,9 @@ class Compositor:
         return read_png(path)
 
     def client(self, argv, **kwargs):
-        return subprocess.Popen(argv, env=self.env, **kwargs)
+        env = dict(self.env)
+        env.update(e.split("=", 1) for e in self.client_env)
+        return subprocess.Popen(argv, env=env, **kwargs)
 
     def stop(self):
         """SIGTERM; (exit status, the stats line's numbers or None)."""
@@ -470,6 +477,9 @@ def main():
     parser.add_argument("--animated", action="store_true")
     parser.add_argument("--exit-status", type=int)
     parser.add_argument("--window-grows", action="store_true")
+    parser.add_argument("--tier", choices=sorted(TIERS))
+    parser.add_argument("--client-env", action="append", default=[],
+                        metavar="NAME=VALUE")
     parser.add_argument("--client", nargs=argparse.REMAINDER, default=[])
     args = parser.parse_args()
     if args.scenario in ("render", "fuzz") and not args.client:
@@ -478,6 +488,7 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     c = Checks()
     comp = Compositor(args.compositor, args.workdir, args.policy)
+    comp.client_env = args.client_env
     c.check(comp.socket == "wayland-wlr",
             f"the compositor listens on wayland-wlr ({comp.socket})")
     try:
@@ -490,6 +501,9 @@ def main():
     c.check(status == 0, f"the compositor exits 0 on SIGTERM ({status})")
     c.check(stats is not None and stats[0] > 0,
             f"sealshm accepted the clients' pools (counters {stats})")
+    if args.tier:
+        c.check(stats is not None and stats[TIERS[args.tier]] > 0,
+                f"pools were accepted in the {args.tier} tier")
     print(f"{len(c.failures)} checks failed", flush=True)
     return 1 if c.failures else 0
 
