@@ -124,6 +124,8 @@ expected=$({
 	echo "bin/sealshm-run"
 	if command -v scdoc >/dev/null 2>&1; then
 		echo "share/man/man1/sealshm-run.1"
+		echo "share/man/man3/sealshm-server.3"
+		echo "share/man/man3/sealshm-client.3"
 	fi
 	for name in sealshm-compositor sealshm-demo-client \
 		sealshm-fuzz-truncate; do
@@ -153,7 +155,8 @@ with open(os.path.join(info, "intro-installed.json")) as f:
 expected = []
 for path in sys.stdin.read().split():
     demo_only = not path.endswith("sealshm-run") and \
-        not path.endswith("sealshm-run.1")
+        not path.endswith("sealshm-run.1") and \
+        not path.startswith("share/man/man3/")
     if path.startswith(("bin/", "share/man/")) and demo_only and \
             not options["demo"]:
         continue
