@@ -56,6 +56,7 @@
  * them for the flood predictions to hold. */
 #define DEFAULT_MAX_POOLS_PER_CLIENT 4096
 #define DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
+#define DEFAULT_MAX_BUFFERS_PER_CLIENT 16384
 
 #define TOPLEVEL_SIZE 64
 
@@ -821,6 +822,35 @@ attack_hugetlb_memfd(struct fuzz *f, struct conn *c)
 	return true;
 }
 
+/*
+ * A procfs "regular" file whose read waits for data that may never come
+ * (/proc/kmsg blocks until the next kernel message; /proc/self/stat when
+ * /proc/kmsg cannot be opened, which needs CAP_SYSLOG): refused by every
+ * policy, also copy, which must never read a file on a filesystem that
+ * can stall.  A buffer is committed so that a copy-tier server that
+ * accepted the pool would read it, and hang.
+ */
+static bool
+attack_procfs_file(struct fuzz *f, struct conn *c)
+{
+	struct wl_shm_pool *pool;
+	struct wl_buffer *buffer;
+	int fd = open("/proc/kmsg", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	pool = create_pool(c, fd, 4096);
+	close(fd);
+	buffer = create_buffer(c, pool, 0, 1, 1, 4, WL_SHM_FORMAT_XRGB8888);
+	wl_surface_attach(c->window.surface, buffer, 0, 0);
+	wl_surface_damage(c->window.surface, 0, 0, 1, 1);
+	wl_surface_commit(c->window.surface);
+	expect_error(f, c, SHM_INVALID_FD, "wl_shm");
+	return true;
+}
+
 /* Not a regular file: refused by every policy. */
 static void
 attack_special_fd(struct fuzz *f, struct conn *c, int fd)
@@ -1410,6 +1440,38 @@ attack_pool_flood(struct fuzz *f, struct conn *c)
 	return true;
 }
 
+/*
+ * Many 1x1 buffers on one 4-byte pool: below the per-client buffer limit
+ * (which the toplevel's own buffer counts against) they are all accepted;
+ * past it, create_buffer is refused with invalid_stride.
+ */
+static bool
+attack_buffer_flood(struct fuzz *f, struct conn *c)
+{
+	bool over = random_range(f, 0, 3) == 0;
+	int n = over ? DEFAULT_MAX_BUFFERS_PER_CLIENT +
+				(int)random_range(f, 1, 64)
+		     : (int)random_range(f, 16, 4096);
+	int fd = sealed_memfd(4096, F_SEAL_SHRINK | F_SEAL_SEAL), i;
+	struct wl_shm_pool *pool;
+
+	if (fd < 0)
+		return false;
+	pool = create_pool(c, fd, 4);
+	close(fd);
+	for (i = 0; i < n; i++) {
+		create_buffer(c, pool, 0, 1, 1, 4, WL_SHM_FORMAT_XRGB8888);
+		if (i % 64 == 63 && !flush_all(c))
+			break;
+	}
+	if (over)
+		expect_error(f, c, SHM_INVALID_STRIDE, "wl_shm_pool");
+	else
+		expect_ok(f, c, NULL, 0, 0,
+			  "a flood of buffers under the limit");
+	return true;
+}
+
 /* Large sparse pools: address space and the per-client byte limit. */
 static bool
 attack_bytes_flood(struct fuzz *f, struct conn *c)
@@ -1448,6 +1510,7 @@ static const struct attack attacks[] = {
 	{ "dev-zero-fd", attack_dev_zero_fd },
 	{ "directory-fd", attack_directory_fd },
 	{ "eventfd-fd", attack_eventfd_fd },
+	{ "procfs-file", attack_procfs_file },
 	{ "write-only-fd", attack_write_only_fd },
 	{ "o-path-fd", attack_o_path_fd },
 	{ "read-only-fd", attack_read_only_fd },
@@ -1467,6 +1530,7 @@ static const struct attack attacks[] = {
 	{ "disconnect-mid-frame", attack_disconnect_mid_frame },
 	{ "pool-flood", attack_pool_flood },
 	{ "bytes-flood", attack_bytes_flood },
+	{ "buffer-flood", attack_buffer_flood },
 };
 
 #define ATTACK_COUNT (sizeof(attacks) / sizeof(attacks[0]))
