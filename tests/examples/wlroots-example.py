@@ -25,7 +25,11 @@ and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
                the pixman renderer's formats, ARGB8888 and XRGB8888 first;
                a buffer covered by another is released, and so is the last
                one after a NULL attach.
-  fuzz         --fuzz PATH --policy P --client CMD...: sealshm-fuzz-truncate
+  fuzz         --fuzz PATH --policy P [--attacker PATH] --client CMD...:
+               attack-sealed-resize (tests/compat: a sealed 4 KiB memfd's
+               pool resized to 1 MiB, a buffer there displayed) must get
+               invalid_fd and leave the compositor serving; then
+               sealshm-fuzz-truncate
                --policy P with seeds 1, 2, 3 (then once per attack kind the
                seeds did not reach): each run ends with status 0, every
                attack as the policy predicts; after each run the
@@ -434,6 +438,16 @@ def run_fuzz(c, comp, fuzz, policy, seed, kinds, only=None):
 def scenario_fuzz(c, comp, args):
     sound(c, comp, "start")
     baseline = stable_fds(comp)
+    if args.attacker:
+        run = subprocess.run([args.attacker], env=comp.env,
+                             capture_output=True, text=True,
+                             timeout=2 * LIVENESS)
+        print(run.stdout + run.stderr, end="", flush=True)
+        c.check(run.returncode == 0,
+                f"attack-sealed-resize (which kills libwayland's wl_shm) "
+                f"got invalid_fd and a second client was served "
+                f"({run.returncode})")
+        sound(c, comp, "attack-sealed-resize")
     listed = subprocess.run([args.fuzz, "--list-attacks"],
                             capture_output=True, text=True, check=True)
     names = listed.stdout.split()
@@ -473,6 +487,7 @@ def main():
     parser.add_argument("--policy")
     parser.add_argument("--probe")
     parser.add_argument("--fuzz")
+    parser.add_argument("--attacker")
     parser.add_argument("--min-pixels", type=int, default=20000)
     parser.add_argument("--animated", action="store_true")
     parser.add_argument("--exit-status", type=int)
