@@ -9,18 +9,18 @@ Every scenario starts the compositor headless with the pixman renderer
 and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
 6 of /proc/PID/status) and exits 0 on SIGTERM with sealshm's counters.
 
-  render       [--policy P] --client CMD...: the bare output is one colour (the
-               background); with the client mapped, a screenshot differs
-               from it in at least --min-pixels pixels, all of them inside
-               the toplevel's rectangle as the compositor placed it; with
+  render       [--policy P] --client CMD...: the bare output is one
+               colour (the background); with the client mapped, a
+               screenshot differs from it in at least --min-pixels pixels,
+               all of them inside the toplevel's rectangle as the
+               compositor placed it (with --window-grows, for a window
+               that changes size: starting at its corner); with
                --animated, a later screenshot differs from the first
                inside the window (the client drew again after frame
-               callbacks).  A client without --exit-status must still run
-               at the end (weston-simple-shm aborts when its buffers are
-               not released).  With
-               --window-grows (a window that changes size) the differing
-               pixels need only start at the toplevel's corner.  With
-               --exit-status N the client must also exit with N.
+               callbacks).  With --exit-status N the client must exit
+               with N; without, it must still run at the end
+               (weston-simple-shm aborts when its buffers are not
+               released).
   probe        --probe PATH: exactly one wl_shm global, advertising exactly
                the pixman renderer's formats, ARGB8888 and XRGB8888 first;
                a buffer covered by another is released, and so is the last
@@ -29,17 +29,17 @@ and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
                attack-sealed-resize (tests/compat: a sealed 4 KiB memfd's
                pool resized to 1 MiB, a buffer there displayed) must get
                invalid_fd and leave the compositor serving; then
-               sealshm-fuzz-truncate
-               --policy P with seeds 1, 2, 3 (then once per attack kind the
-               seeds did not reach): each run ends with status 0, every
-               attack as the policy predicts; after each run the
-               compositor is alive, has no SIGBUS handler and its fds are
-               back to the baseline; then the client renders as in
-               `render`.
+               sealshm-fuzz-truncate --policy P with seeds 1, 2, 3 (then
+               once per attack kind the seeds did not reach): each run
+               ends with status 0, every attack as the policy predicts;
+               after each run the compositor is alive, has no SIGBUS
+               handler and its fds are back to the baseline; then the
+               client renders as in `render`.
 
 --client-env NAME=VALUE (repeatable) sets the client's environment;
 --tier sealed|server-sealed|copied: sealshm's counters at exit show pools
-accepted in that tier.
+accepted in that tier.  Under ASan, the compositor runs with
+handle_sigbus=0 and tests/examples/lsan.supp.
 Checks poll with generous limits (liveness, not speed).
 """
 
