@@ -195,6 +195,9 @@ report_program(const char *name, int status)
 			name, WTERMSIG(status));
 }
 
+/* How long the program may take to exit after SIGTERM. */
+#define EXIT_GRACE_MS 3000
+
 #define TYPE_POLL_MS 100
 #define TYPE_AFTER_POLLS 5
 
@@ -431,15 +434,27 @@ main(int argc, char *argv[])
 
 	comp_server_run(run.server);
 
-	if (run.program > 0) {
-		kill(run.program, SIGTERM);
-		waitpid(run.program, &run.program_status, 0);
-	}
-	if (program)
-		report_program(program[0], run.program_status);
+	/* The frame the run ended on, before the program's exit changes
+	 * the scene. */
 	if (screenshot &&
 	    comp_server_write_screenshot(run.server, screenshot) < 0)
 		status = EXIT_FAILURE;
+	if (run.program > 0) {
+		/* A client may roundtrip on its way out (foot does): keep
+		 * serving it for a while, then kill it. */
+		kill(run.program, SIGTERM);
+		for (i = 0; run.program > 0 && i < EXIT_GRACE_MS / 50; i++) {
+			wl_display_flush_clients(
+				comp_server_get_display(run.server));
+			wl_event_loop_dispatch(loop, 50);
+		}
+		if (run.program > 0) {
+			kill(run.program, SIGKILL);
+			waitpid(run.program, &run.program_status, 0);
+		}
+	}
+	if (program)
+		report_program(program[0], run.program_status);
 	if (stats && comp_server_write_stats(run.server, stats) < 0)
 		status = EXIT_FAILURE;
 out:

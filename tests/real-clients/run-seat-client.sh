@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# run-seat-client.sh COMPOSITOR OUTDIR clipboard|keyboard|keyboard-nested
+# run-seat-client.sh COMPOSITOR OUTDIR clipboard|keyboard|keyboard-nested|foot
 #
 # Real clients of the seat inside sealshm-compositor --headless (policy
 # copy), passing when the compositor exits cleanly with no protocol
@@ -15,7 +15,10 @@
 #             keysym a with the text "a";
 #  keyboard-nested  the same through a nested sealshm-compositor: the
 #             outer one types into the nested one's window, whose
-#             backend forwards the parent's keys to wev.
+#             backend forwards the parent's keys to wev;
+#  foot       foot runs a shell that reads one line; typed "hello" and
+#             Return by --type, the line it read is hello (policy strict:
+#             foot seals its own pools).
 # The programs come with the test packages (tools/ensure-deps.sh test);
 # a missing one is a failure, not a skip.
 set -u
@@ -28,6 +31,7 @@ here=$(dirname "$0")
 case $name in
 clipboard) programs="wl-copy wl-paste" ;;
 keyboard | keyboard-nested) programs="wev stdbuf" ;;
+foot) programs="foot" ;;
 *)
 	echo "unknown test '$name'" >&2
 	exit 2
@@ -36,7 +40,7 @@ esac
 for program in $programs; do
 	if ! command -v "$program" >/dev/null 2>&1; then
 		echo "FAIL: $program is missing: run tools/ensure-deps.sh" \
-		     "test (Debian: wl-clipboard, wev)" >&2
+		     "test (Debian: wl-clipboard, wev, foot)" >&2
 		exit 1
 	fi
 done
@@ -62,6 +66,16 @@ elif [ "$name" = keyboard ]; then
 	timeout 60 "$comp" --headless --policy copy --socket seat \
 		--exit-after 4 --type a --stats "$stats" -- \
 		stdbuf -oL wev >"$out"
+elif [ "$name" = foot ]; then
+	line=$outdir/foot-line
+	rm -f "$line"
+	# foot exits with its shell, and the compositor with foot.
+	timeout 120 "$comp" --headless --policy strict --socket seat \
+		--exit-after 60 --type 'hello
+' --stats "$stats" -- \
+		foot sh -c 'read -r line; printf "line=%s\n" "$line" >"$1"' \
+		sh "$line" >"$out"
+	cat "$line" >>"$out" 2>/dev/null
 else
 	# The nested compositor finds the outer one through WAYLAND_DISPLAY,
 	# which the outer one sets for the program it runs.
@@ -99,6 +113,8 @@ if [ "$name" = clipboard ]; then
 	expect '^paste2=bye$' "wl-paste did not print the new selection"
 	expect '^first-copy-exited=yes$' \
 		"the replaced wl-copy was not cancelled (it did not exit)"
+elif [ "$name" = foot ]; then
+	expect '^line=hello$' "foot's shell did not read the typed line"
 else
 	expect 'wl_keyboard\] keymap: format: 1 (xkb v1)' "no XKB keymap"
 	expect 'wl_keyboard\] enter: ' "no keyboard enter"
