@@ -35,6 +35,10 @@ and checks at the end that it is alive, has no SIGBUS handler (SigCgt bit
                after each run the compositor is alive, has no SIGBUS
                handler and its fds are back to the baseline; then the
                client renders as in `render`.
+  refuse       --policy P --expect TEXT --second PATH --client CMD...: the
+               client is refused (it exits with an error; the compositor,
+               run with --verbose, logs a "client bug" line containing
+               TEXT), and then PATH renders as in `render`.
 
 --client-env NAME=VALUE (repeatable) sets the client's environment;
 --tier sealed|server-sealed|copied: sealshm's counters at exit show pools
@@ -151,7 +155,7 @@ def read_png(path):
 
 
 class Compositor:
-    def __init__(self, path, workdir, policy=None):
+    def __init__(self, path, workdir, policy=None, verbose=False):
         self.workdir = workdir
         self.runtime = tempfile.mkdtemp(prefix="sealshm-wlr-", dir="/tmp")
         os.chmod(self.runtime, 0o700)
@@ -172,7 +176,10 @@ class Compositor:
         argv = [path, "--socket", "wayland-wlr", "--screenshot", self.shot]
         if policy:
             argv += ["--policy", policy]
-        self.log = open(os.path.join(workdir, "compositor.log"), "w")
+        if verbose:
+            argv.append("--verbose")
+        self.log_path = os.path.join(workdir, "compositor.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(argv, env=self.env,
                                      stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
@@ -409,6 +416,29 @@ def scenario_probe(c, comp, args):
     sound(c, comp, "shm-probe")
 
 
+def scenario_refuse(c, comp, args):
+    proc = comp.client(args.client, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate(timeout=4 * LIVENESS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    print("".join(f"  client: {line}\n" for line in out.splitlines()[:5]),
+          end="", flush=True)
+    c.check(proc.returncode not in (0, None, -signal.SIGKILL),
+            f"{args.client[0]} was refused: it exits on the error "
+            f"({proc.returncode})")
+    with open(comp.log_path) as f:
+        refusals = [line.strip() for line in f if "client bug" in line
+                    and args.expect in line]
+    c.check(bool(refusals), f"the compositor logged the refusal naming "
+            f"'{args.expect}': {refusals[:1]}")
+    sound(c, comp, args.client[0])
+    check_render(c, comp, [args.second], args.min_pixels, args.animated)
+    sound(c, comp, args.second)
+
+
 def run_fuzz(c, comp, fuzz, policy, seed, kinds, only=None):
     argv = [fuzz, "--policy", policy, "--seed", str(seed), "--iterations",
             str(FUZZ_ITERATIONS if only is None else 2 * len(only))]
@@ -484,13 +514,16 @@ def scenario_fuzz(c, comp, args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["render", "probe", "fuzz"])
+    parser.add_argument("scenario",
+                        choices=["render", "probe", "fuzz", "refuse"])
     parser.add_argument("--compositor", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--policy")
     parser.add_argument("--probe")
     parser.add_argument("--fuzz")
     parser.add_argument("--attacker")
+    parser.add_argument("--expect")
+    parser.add_argument("--second")
     parser.add_argument("--min-pixels", type=int, default=20000)
     parser.add_argument("--animated", action="store_true")
     parser.add_argument("--exit-status", type=int)
@@ -500,12 +533,15 @@ def main():
                         metavar="NAME=VALUE")
     parser.add_argument("--client", nargs=argparse.REMAINDER, default=[])
     args = parser.parse_args()
-    if args.scenario in ("render", "fuzz") and not args.client:
+    if args.scenario != "probe" and not args.client:
         parser.error("--client CMD... is needed")
+    if args.scenario == "refuse" and not (args.expect and args.second):
+        parser.error("refuse needs --expect TEXT and --second PATH")
 
     os.makedirs(args.workdir, exist_ok=True)
     c = Checks()
-    comp = Compositor(args.compositor, args.workdir, args.policy)
+    comp = Compositor(args.compositor, args.workdir, args.policy,
+                      verbose=args.scenario == "refuse")
     comp.client_env = args.client_env
     c.check(comp.socket == "wayland-wlr",
             f"the compositor listens on wayland-wlr ({comp.socket})")
