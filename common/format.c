@@ -55,6 +55,10 @@ const struct format_info format_table[] = {
 	PACKED(SHM_FOURCC('R', 'A', '1', '2'), 2, 0, "RGBA4444"),
 	PACKED(SHM_FOURCC('A', 'B', '4', 'H'), 8, 0, "ABGR16161616F"),
 	PACKED(SHM_FOURCC('R', '8', ' ', ' '), 1, 0, "R8"),
+	PACKED(SHM_FOURCC('R', 'X', '1', '2'), 2, 0, "RGBX4444"),
+	PACKED(SHM_FOURCC('R', 'A', '1', '5'), 2, 0, "RGBA5551"),
+	PACKED(SHM_FOURCC('R', 'X', '1', '5'), 2, 0, "RGBX5551"),
+	PACKED(SHM_FOURCC('X', 'B', '4', 'H'), 8, 0, "XBGR16161616F"),
 	/* Packed 4:2:2: two pixels in four bytes. */
 	PACKED(SHM_FOURCC('Y', 'U', 'Y', 'V'), 2, 0, "YUYV"),
 	PACKED(SHM_FOURCC('Y', 'V', 'Y', 'U'), 2, 0, "YVYU"),

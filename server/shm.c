@@ -599,6 +599,12 @@ sealshm_set_formats(struct sealshm *shm, const uint32_t *formats, size_t count)
 	return replace_formats(shm, formats, count, true);
 }
 
+SEALSHM_EXPORT bool
+sealshm_format_is_bounded(uint32_t format)
+{
+	return format_lookup(format) != NULL;
+}
+
 SEALSHM_EXPORT void
 sealshm_get_stats(struct sealshm *shm, struct sealshm_stats *stats, size_t size)
 {

@@ -410,6 +410,16 @@ sealshm_set_formats(struct sealshm *shm, const uint32_t *formats,
 		    size_t count);
 
 /**
+ * Whether sealshm knows the layout of @p format (a wl_shm.format code)
+ * and so bounds everything a renderer reads of its buffers: its bytes per
+ * pixel and, for planar YUV, every plane.  A compositor that passes its
+ * renderer's list to sealshm_set_formats() should pass only such codes;
+ * others get only libwayland's check.
+ */
+bool
+sealshm_format_is_bounded(uint32_t format);
+
+/**
  * The buffer behind a wl_buffer resource, or NULL when the resource is
  * NULL or was not created by this module (for example a dmabuf).  No
  * reference is taken: the result is valid until the resource is

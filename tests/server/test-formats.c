@@ -94,6 +94,14 @@ check_geometry(const struct geometry *g)
 	fixture_destroy(fx);
 }
 
+TEST(bounded_formats_are_the_known_ones)
+{
+	check(sealshm_format_is_bounded(SHM_FORMAT_ARGB8888));
+	check(sealshm_format_is_bounded(NV12));
+	check(sealshm_format_is_bounded(SHM_FOURCC('R', 'X', '1', '2')));
+	check(!sealshm_format_is_bounded(OPAQUE));
+}
+
 TEST(opaque_format_has_libwaylands_check)
 {
 	const int stride_err = WL_SHM_ERROR_INVALID_STRIDE;
