@@ -4,8 +4,9 @@
  *
  * sealshm-compositor's seat and what it reads of buffers, through real
  * connections: the keymap file every client gets (sealed, read-only, a
- * whole XKB keymap), the clipboard's refusals (drags cancelled, a source
- * used twice), and a buffer far larger than the output, which must not
+ * whole XKB keymap), the clipboard (a paste from a source that does not
+ * answer stalls nobody; drags cancelled, a source used twice refused),
+ * and a buffer far larger than the output, which must not
  * be read whole: the compositor copies only what is on the output and
  * answers another client at once.  Each test starts its own
  * sealshm-compositor (SEALSHM_COMPOSITOR) on a private runtime directory.
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +262,9 @@ TEST(keymap_is_a_sealed_read_only_xkb_file)
 
 struct source_seen {
 	bool cancelled;
+	/* what a send writes before closing the pipe */
+	const char *text;
+	unsigned int sends;
 };
 
 static void
@@ -272,6 +277,12 @@ static void
 handle_source_send(void *data, struct wl_data_source *source,
 		   const char *mime_type, int32_t fd)
 {
+	struct source_seen *seen = data;
+
+	seen->sends++;
+	if (seen->text)
+		check(write(fd, seen->text, strlen(seen->text)) ==
+		      (ssize_t)strlen(seen->text));
 	close(fd);
 }
 
@@ -474,4 +485,191 @@ TEST(huge_buffer_is_read_only_where_it_shows)
 						  OUTPUT_HEIGHT,
 		  "%llu pixels copied of a %dx%d buffer, output %dx%d", copied,
 		  HUGE_WIDTH, HUGE_HEIGHT, OUTPUT_WIDTH, OUTPUT_HEIGHT);
+}
+
+/* A paste */
+
+struct sink {
+	struct wl_data_offer *offer;
+	bool text_plain;
+	/* a selection event came, and the offer it named (NULL: none) */
+	bool selection_seen;
+	struct wl_data_offer *selection;
+};
+
+static void
+handle_offer_offer(void *data, struct wl_data_offer *offer,
+		   const char *mime_type)
+{
+	struct sink *sink = data;
+
+	if (strcmp(mime_type, "text/plain") == 0)
+		sink->text_plain = true;
+}
+
+static void
+handle_offer_actions(void *data, struct wl_data_offer *offer, uint32_t actions)
+{
+}
+
+static const struct wl_data_offer_listener offer_listener = {
+	.offer = handle_offer_offer,
+	.source_actions = handle_offer_actions,
+	.action = handle_offer_actions,
+};
+
+static void
+handle_data_offer(void *data, struct wl_data_device *device,
+		  struct wl_data_offer *offer)
+{
+	struct sink *sink = data;
+
+	if (sink->offer)
+		wl_data_offer_destroy(sink->offer);
+	sink->offer = offer;
+	sink->text_plain = false;
+	wl_data_offer_add_listener(offer, &offer_listener, sink);
+}
+
+static void
+handle_device_enter(void *data, struct wl_data_device *device, uint32_t serial,
+		    struct wl_surface *surface, wl_fixed_t x, wl_fixed_t y,
+		    struct wl_data_offer *offer)
+{
+}
+
+static void
+handle_device_leave(void *data, struct wl_data_device *device)
+{
+}
+
+static void
+handle_device_motion(void *data, struct wl_data_device *device, uint32_t time,
+		     wl_fixed_t x, wl_fixed_t y)
+{
+}
+
+static void
+handle_device_selection(void *data, struct wl_data_device *device,
+			struct wl_data_offer *offer)
+{
+	struct sink *sink = data;
+
+	sink->selection_seen = true;
+	sink->selection = offer;
+}
+
+static const struct wl_data_device_listener device_listener = {
+	.data_offer = handle_data_offer,
+	.enter = handle_device_enter,
+	.leave = handle_device_leave,
+	.motion = handle_device_motion,
+	.drop = handle_device_leave,
+	.selection = handle_device_selection,
+};
+
+TEST(paste_from_a_stalled_source_blocks_nobody)
+{
+	struct source_seen seen = { .text = "hi" };
+	struct wl_data_device_manager *source_manager, *sink_manager;
+	struct wl_registry *source_registry, *sink_registry;
+	struct wl_data_device *source_device, *sink_device;
+	struct demo_globals source_g, sink_g, other;
+	struct sink sink = { NULL };
+	struct compositor comp;
+	struct wl_data_source *source;
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+	struct wl_shm_pool *pool;
+	struct wl_buffer *buffer;
+	struct pollfd pfd;
+	char text[4096], got[8] = "";
+	int fds[2], fd, i;
+	double start, took;
+
+	start_compositor(&comp);
+	connect_client(&source_g);
+	source_manager = bind_manager(&source_g, &source_registry);
+	source_device = wl_data_device_manager_get_data_device(source_manager,
+							       source_g.seat);
+	source = wl_data_device_manager_create_data_source(source_manager);
+	wl_data_source_add_listener(source, &source_listener, &seen);
+	wl_data_source_offer(source, "text/plain");
+	wl_data_device_set_selection(source_device, source, 0);
+	check(wl_display_roundtrip(source_g.display) >= 0);
+	check(!seen.cancelled);
+
+	/* The sink's window maps, takes the focus and is offered the
+	 * selection. */
+	connect_client(&sink_g);
+	sink_manager = bind_manager(&sink_g, &sink_registry);
+	sink_device = wl_data_device_manager_get_data_device(sink_manager,
+							     sink_g.seat);
+	wl_data_device_add_listener(sink_device, &device_listener, &sink);
+	surface = wl_compositor_create_surface(sink_g.compositor);
+	xdg_surface = xdg_wm_base_get_xdg_surface(sink_g.wm_base, surface);
+	xdg_surface_add_listener(xdg_surface, &xdg_surface_listener, NULL);
+	toplevel = xdg_surface_get_toplevel(xdg_surface);
+	wl_surface_commit(surface);
+	check(wl_display_roundtrip(sink_g.display) >= 0);
+	fd = sealed_sparse_memfd(64 * 64 * 4);
+	pool = wl_shm_create_pool(sink_g.shm, fd, 64 * 64 * 4);
+	buffer = wl_shm_pool_create_buffer(pool, 0, 64, 64, 64 * 4,
+					   WL_SHM_FORMAT_XRGB8888);
+	close(fd);
+	wl_surface_attach(surface, buffer, 0, 0);
+	wl_surface_commit(surface);
+	check(wl_display_roundtrip(sink_g.display) >= 0);
+	check_msg(sink.selection_seen && sink.selection &&
+			  sink.selection == sink.offer && sink.text_plain,
+		  "the focused client was not offered the selection");
+
+	/* The source does not read its socket: the paste waits for it,
+	 * and nobody else does. */
+	check(pipe2(fds, O_CLOEXEC) == 0);
+	wl_data_offer_receive(sink.selection, "text/plain", fds[1]);
+	close(fds[1]);
+	check(wl_display_roundtrip(sink_g.display) >= 0);
+	start = now_seconds();
+	connect_client(&other);
+	check(wl_display_roundtrip(other.display) >= 0);
+	took = now_seconds() - start;
+	check_msg(took < 10, "another client waited %.1f s", took);
+	demo_globals_finish(&other);
+	pfd = (struct pollfd){ fds[0], POLLIN, 0 };
+	check(poll(&pfd, 1, 0) == 0);
+
+	/* Once it reads, the text goes through the pipe. */
+	check(wl_display_roundtrip(source_g.display) >= 0);
+	check(seen.sends == 1);
+	for (i = 0; i < 2 && read(fds[0], got + i, 1) == 1; i++)
+		;
+	check_msg(strcmp(got, "hi") == 0, "pasted '%s'", got);
+	close(fds[0]);
+
+	/* The source goes: the focused client hears the selection is
+	 * empty. */
+	wl_data_source_destroy(source);
+	check(wl_display_roundtrip(source_g.display) >= 0);
+	sink.selection_seen = false;
+	check(wl_display_roundtrip(sink_g.display) >= 0);
+	check(sink.selection_seen && !sink.selection);
+
+	wl_data_offer_destroy(sink.offer);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+	xdg_toplevel_destroy(toplevel);
+	xdg_surface_destroy(xdg_surface);
+	wl_surface_destroy(surface);
+	wl_data_device_destroy(sink_device);
+	wl_data_device_manager_destroy(sink_manager);
+	wl_registry_destroy(sink_registry);
+	demo_globals_finish(&sink_g);
+	wl_data_device_destroy(source_device);
+	wl_data_device_manager_destroy(source_manager);
+	wl_registry_destroy(source_registry);
+	demo_globals_finish(&source_g);
+	stop_compositor(&comp, text, sizeof(text));
+	check(stat_of(text, "protocol_errors") == 0);
 }
