@@ -444,6 +444,10 @@ comp_output_surface_enter(struct comp_surface *surface, bool enter);
 void
 comp_xdg_activate_surface(struct comp_surface *surface);
 
+/* a press outside every window closes the open menus */
+void
+comp_xdg_dismiss_grabbed_popups(struct comp_server *server);
+
 /* the xdg_surface of a wl_surface, or NULL */
 struct comp_xdg_surface *
 comp_xdg_surface_from_surface(struct comp_surface *surface);

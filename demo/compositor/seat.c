@@ -316,8 +316,11 @@ comp_server_pointer_button(struct comp_server *server, uint32_t time_msec,
 			update_pointer(server, time_msec, false);
 		return;
 	}
-	if (!seat->pointer_focus)
+	if (!seat->pointer_focus) {
+		if (pressed)
+			comp_xdg_dismiss_grabbed_popups(server);
 		return;
+	}
 	if (pressed)
 		comp_xdg_activate_surface(seat->pointer_focus);
 	client = wl_resource_get_client(seat->pointer_focus->resource);

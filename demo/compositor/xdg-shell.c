@@ -411,22 +411,37 @@ toplevel_of(struct comp_xdg_surface *xdg)
  * windows.  Grabbed popups of other windows close, as menus do when
  * another window takes over.
  */
+/* Close the grabbed popups of every window but @p keep (may be NULL). */
 static void
-activate(struct comp_server *server, struct comp_xdg_surface *xdg)
+dismiss_grabs(struct comp_server *server, struct comp_xdg_surface *keep)
 {
-	struct comp_xdg_surface *old = server->active, *popup;
+	struct comp_xdg_surface *popup;
 
-	if (old == xdg)
-		return;
-	server->active = xdg;
 	/* Dismissing a popup unlinks its child popups too: start over. */
 restart:
 	wl_list_for_each (popup, &server->popups, stack_link) {
-		if (popup->grabbed && toplevel_of(popup) != xdg) {
+		if (popup->grabbed && (!keep || toplevel_of(popup) != keep)) {
 			dismiss_popup(popup);
 			goto restart;
 		}
 	}
+}
+
+void
+comp_xdg_dismiss_grabbed_popups(struct comp_server *server)
+{
+	dismiss_grabs(server, NULL);
+}
+
+static void
+activate(struct comp_server *server, struct comp_xdg_surface *xdg)
+{
+	struct comp_xdg_surface *old = server->active;
+
+	if (old == xdg)
+		return;
+	server->active = xdg;
+	dismiss_grabs(server, xdg);
 	if (old && old->initial_configure_sent)
 		send_configure(old);
 	if (xdg && xdg->initial_configure_sent)

@@ -7,10 +7,10 @@
  * does not call yet): keys reach the window with the focus, with the
  * modifiers they change; a click moves the focus, and the new window's
  * enter lists the keys still held; a grabbed popup takes the keys and
- * gives the focus back when it goes; a keyboard that goes releases what
- * it held.  And an interactive resize asks for the size the pointer
- * drags out, saying it is resizing until the button is released.
- * SEALSHM_WLCS_MODULE names the module.
+ * gives the focus back when a press outside closes it; a keyboard that
+ * goes releases what it held.  And an interactive resize asks for the
+ * size the pointer drags out, saying it is resizing until the button is
+ * released.  SEALSHM_WLCS_MODULE names the module.
  */
 
 #include <dlfcn.h>
@@ -37,6 +37,8 @@ struct window {
 	/* the last xdg_toplevel.configure */
 	int32_t width, height;
 	bool resizing;
+	/* xdg_popup.popup_done came */
+	bool done;
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
@@ -290,6 +292,9 @@ handle_popup_configure(void *data, struct xdg_popup *popup, int32_t x,
 static void
 handle_popup_done(void *data, struct xdg_popup *popup)
 {
+	struct window *w = data;
+
+	w->done = true;
 }
 
 static void
@@ -545,11 +550,14 @@ TEST(grabbed_popup_takes_the_keys_and_gives_the_focus_back)
 	check(c->key == KEY_B && c->key_surface == popup.surface);
 	key(&f, keyboard, KEY_B, false);
 
-	/* Closing the menu gives the focus back to its window. */
-	destroy_window(&popup);
-	check(wl_display_roundtrip(c->display) >= 0);
+	/* A press outside every window closes the menu, which gives the
+	 * focus back to its window. */
+	click(&f, pointer, 600, 600);
+	check_msg(popup.done, "no popup_done for a press outside");
 	check_msg(c->focus == parent.surface,
 		  "the focus did not return to the parent");
+	destroy_window(&popup);
+	check(wl_display_roundtrip(c->display) >= 0);
 	key(&f, keyboard, KEY_C, true);
 	check(c->key == KEY_C && c->key_surface == parent.surface);
 
