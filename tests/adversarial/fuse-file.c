@@ -33,16 +33,20 @@
 #include <linux/fuse.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fuse-file.h"
+#include "test-display.h"
 #include "test-runner.h"
 
 #define ROOT_NODE FUSE_ROOT_ID
@@ -59,6 +63,34 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+opcode_name(uint32_t opcode)
+{
+	static char other[16];
+
+	switch (opcode) {
+	case FUSE_LOOKUP:
+		return "LOOKUP";
+	case FUSE_GETATTR:
+		return "GETATTR";
+	case FUSE_OPEN:
+		return "OPEN";
+	case FUSE_READ:
+		return "READ";
+	case FUSE_STATFS:
+		return "STATFS";
+	case FUSE_RELEASE:
+		return "RELEASE";
+	case FUSE_FLUSH:
+		return "FLUSH";
+	case FUSE_FORGET:
+		return "FORGET";
+	default:
+		snprintf(other, sizeof(other), "opcode %u", opcode);
+		return other;
+	}
 }
 
 static void
@@ -181,6 +213,20 @@ handle_request(struct fuse_file *ff, const struct fuse_in_header *in,
 	}
 }
 
+/* What the server saw, reported when it exits. */
+struct server_state {
+	char *buf;
+	bool silent;
+	int64_t silent_since;
+	bool watchdog_fired;
+	unsigned requests;
+	/* read while silent, never answered */
+	unsigned unanswered;
+	/* of those, requests whose sender waits (not RELEASE, FORGET...) */
+	unsigned waited;
+	uint32_t unanswered_opcodes[8];
+};
+
 static void
 close_dev(struct fuse_file *ff)
 {
@@ -189,15 +235,45 @@ close_dev(struct fuse_file *ff)
 	ff->dev = -1;
 }
 
-static void *
+static void
+read_request(struct fuse_file *ff, struct server_state *st)
+{
+	ssize_t len = read(ff->dev, st->buf, REQUEST_BUFFER);
+	const struct fuse_in_header *in = (void *)st->buf;
+
+	if (len < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOENT))
+		return;
+	if (len < 0) {
+		/* ENODEV: unmounted or aborted. */
+		close_dev(ff);
+		return;
+	}
+	check((size_t)len >= sizeof(*in));
+	st->requests++;
+	if (!st->silent) {
+		handle_request(ff, in, st->buf + sizeof(*in));
+		return;
+	}
+	if (in->opcode != FUSE_RELEASE && in->opcode != FUSE_FORGET &&
+	    in->opcode != FUSE_BATCH_FORGET && in->opcode != FUSE_INTERRUPT)
+		st->waited++;
+	if (st->unanswered < 8)
+		st->unanswered_opcodes[st->unanswered] = in->opcode;
+	st->unanswered++;
+}
+
+static void
 serve(void *data)
 {
 	struct fuse_file *ff = data;
-	char *buf = malloc(REQUEST_BUFFER);
-	bool silent = false;
-	int64_t silent_since = 0;
+	struct server_state st = { 0 };
 
-	check(buf);
+	/* Gone with the test process: the connection aborts with us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(ff->ctl[1]);
+	close(ff->ack[0]);
+	st.buf = malloc(REQUEST_BUFFER);
+	check(st.buf);
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ ff->ctl[0], POLLIN, 0 },
@@ -206,8 +282,8 @@ serve(void *data)
 		int timeout = -1, n;
 		char cmd;
 
-		if (silent && ff->dev >= 0) {
-			timeout = (int)(silent_since + ff->watchdog_ms -
+		if (st.silent && ff->dev >= 0) {
+			timeout = (int)(st.silent_since + ff->watchdog_ms -
 					now_ms());
 			if (timeout < 0)
 				timeout = 0;
@@ -218,50 +294,49 @@ serve(void *data)
 		check(n >= 0);
 		if (n == 0) {
 			fprintf(stderr,
-				"fuse-file: silent for %d ms and not stopped: "
-				"aborting the connection, so that whoever "
-				"waits on the file is released\n",
+				"fuse-file: silent for %d ms and still in "
+				"use: aborting the connection, so that "
+				"whoever waits on the file is released\n",
 				ff->watchdog_ms);
-			ff->watchdog_fired = true;
+			st.watchdog_fired = true;
 			close_dev(ff);
 			continue;
 		}
 		if (pfd[0].revents) {
-			if (read(ff->ctl[0], &cmd, 1) != 1 || cmd == 'q')
+			/* EOF: every client that could command us is gone. */
+			if (read(ff->ctl[0], &cmd, 1) != 1)
 				break;
-			if (cmd == 's' && !silent) {
-				silent = true;
-				silent_since = now_ms();
+			if (cmd == 's' && !st.silent) {
+				st.silent = true;
+				st.silent_since = now_ms();
 			}
 			check(write(ff->ack[1], "k", 1) == 1);
 		}
-		if (ff->dev >= 0 && pfd[1].revents) {
-			ssize_t len = read(ff->dev, buf, REQUEST_BUFFER);
-			const struct fuse_in_header *in = (void *)buf;
-
-			if (len < 0 && (errno == EINTR || errno == EAGAIN ||
-					errno == ENOENT))
-				continue;
-			if (len < 0) {
-				/* ENODEV: unmounted or aborted. */
-				close_dev(ff);
-				continue;
-			}
-			check((size_t)len >= sizeof(*in));
-			ff->requests++;
-			if (silent) {
-				ff->unanswered++;
-				continue;
-			}
-			handle_request(ff, in, buf + sizeof(*in));
-		}
+		if (ff->dev >= 0 && pfd[1].revents)
+			read_request(ff, &st);
 	}
-	free(buf);
-	return NULL;
+	/* Closing the last /dev/fuse fd aborts the connection. */
+	close_dev(ff);
+	close(ff->ctl[0]);
+	close(ff->ack[1]);
+	free(st.buf);
+
+	fprintf(stderr, "fuse-file: %u requests read, %u left unanswered",
+		st.requests, st.unanswered);
+	for (unsigned i = 0; i < st.unanswered && i < 8; i++)
+		fprintf(stderr, "%s%s", i ? ", " : " (",
+			opcode_name(st.unanswered_opcodes[i]));
+	fprintf(stderr, "%s\n", st.unanswered ? ")" : "");
+	check_msg(!st.watchdog_fired,
+		  "a process waited on the silent FUSE server until the "
+		  "watchdog aborted the connection");
+	check_msg(st.waited == 0,
+		  "%u requests to the silent FUSE server were waited for",
+		  st.waited);
 }
 
 struct fuse_file *
-fuse_file_start(uint64_t size, int watchdog_ms)
+fuse_file_start(struct test_display *d, uint64_t size, int watchdog_ms)
 {
 	struct fuse_file *ff = calloc(1, sizeof(*ff));
 	char opts[128];
@@ -271,14 +346,12 @@ fuse_file_start(uint64_t size, int watchdog_ms)
 	ff->watchdog_ms = watchdog_ms;
 
 	/*
-	 * A mount namespace of our own (the process is still single
-	 * threaded, as unshare needs): the mount is invisible outside, and
-	 * the kernel drops it with the namespace when the test's processes
-	 * are gone, however the test ends.
+	 * A mount namespace of our own: the mount is invisible outside,
+	 * and the kernel drops it with the namespace when the test's
+	 * processes are gone, however the test ends.
 	 */
 	check_msg(unshare(CLONE_NEWNS) == 0,
-		  "unshare(CLONE_NEWNS): %s (the "
-		  "FUSE tests need root)",
+		  "unshare(CLONE_NEWNS): %s (the FUSE tests need root)",
 		  strerror(errno));
 	check(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
 
@@ -295,17 +368,26 @@ fuse_file_start(uint64_t size, int watchdog_ms)
 
 	check(pipe2(ff->ctl, O_CLOEXEC) == 0);
 	check(pipe2(ff->ack, O_CLOEXEC) == 0);
-	check(pthread_create(&ff->thread, NULL, serve, ff) == 0);
+	ff->pid = test_display_spawn(d, serve, ff);
+	/* Only the server holds /dev/fuse: its exit aborts the connection. */
+	close_dev(ff);
 	return ff;
+}
+
+void
+fuse_file_parent_done(struct fuse_file *ff)
+{
+	close(ff->ctl[0]);
+	close(ff->ctl[1]);
+	close(ff->ack[0]);
+	close(ff->ack[1]);
 }
 
 void
 fuse_file_child(struct fuse_file *ff)
 {
-	close_dev(ff);
 	close(ff->ctl[0]);
 	close(ff->ack[1]);
-	ff->ctl[0] = ff->ack[1] = -1;
 }
 
 void
@@ -319,30 +401,15 @@ fuse_file_go_silent(struct fuse_file *ff)
 	check(read(ff->ack[0], &ack, 1) == 1 && ack == 'k');
 }
 
-bool
+void
 fuse_file_stop(struct fuse_file *ff)
 {
-	bool fired;
-
-	/* Detached: nothing here waits on the (maybe silent) server. */
+	/* Detached: nothing here waits on the server. */
 	if (umount2(ff->dir, MNT_DETACH) < 0)
 		fprintf(stderr, "fuse-file: umount %s: %s\n", ff->dir,
 			strerror(errno));
-	check(write(ff->ctl[1], "q", 1) == 1);
-	check(pthread_join(ff->thread, NULL) == 0);
-	/* The last /dev/fuse fd: closing it aborts the connection. */
-	close_dev(ff);
-	close(ff->ctl[0]);
-	close(ff->ctl[1]);
-	close(ff->ack[0]);
-	close(ff->ack[1]);
 	if (rmdir(ff->dir) < 0)
 		fprintf(stderr, "fuse-file: rmdir %s: %s\n", ff->dir,
 			strerror(errno));
-	fprintf(stderr, "fuse-file: %u requests read, %u left unanswered%s\n",
-		ff->requests, ff->unanswered,
-		ff->watchdog_fired ? ", watchdog aborted the connection" : "");
-	fired = ff->watchdog_fired;
 	free(ff);
-	return fired;
 }

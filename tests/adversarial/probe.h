@@ -47,31 +47,39 @@ struct probe_result {
 };
 
 /* 1000 ms; 5000 ms under valgrind or a sanitizer. */
-int probe_limit_ms(void);
+int
+probe_limit_ms(void);
 
 /*
  * In the test process: make the pipes and fork the probe client on
  * @p f's display.  Spawn the attacker after this, then call
  * probe_parent_done().
  */
-void probe_spawn(struct probe *p, struct fixture *f);
+void
+probe_spawn(struct probe *p, struct fixture *f);
 
 /* In the test process, once every child is forked: close the pipes. */
-void probe_parent_done(struct probe *p);
+void
+probe_parent_done(struct probe *p);
 
 /* First thing in the attacker child. */
-void probe_attacker_init(struct probe *p);
+void
+probe_attacker_init(struct probe *p);
 
 /* Attacker: one probe, now; returns when it succeeded (fails if not). */
-void probe_once(struct probe *p);
+void
+probe_once(struct probe *p);
 
 /* Attacker: probes back to back from now on; returns after the first. */
-void probe_start(struct probe *p);
+void
+probe_start(struct probe *p);
 
 /* Attacker: stop the probes started by probe_start(). */
-struct probe_result probe_stop(struct probe *p);
+struct probe_result
+probe_stop(struct probe *p);
 
 /* Attacker: the probe client may exit; closes the attacker's pipe ends. */
-void probe_finish(struct probe *p);
+void
+probe_finish(struct probe *p);
 
 #endif /* SEALSHM_TESTS_ADVERSARIAL_PROBE_H */

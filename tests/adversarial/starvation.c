@@ -73,11 +73,21 @@
 #define FUSE_WATCHDOG_MS 10000
 #define FUSE_FILE_SIZE 65536
 
+struct map_pattern;
+
+struct kmsg_kicker {
+	/* the attacker holds the write end: EOF once it is gone */
+	int pipe[2];
+};
+
 struct attack {
 	struct fixture *f;
 	enum sealshm_policy policy;
 	struct probe probe;
 	struct fuse_file *fuse;
+	struct kmsg_kicker kicker;
+	/* the mapping flood's pattern */
+	const struct map_pattern *map;
 	/* where the commit callback copies to */
 	void *dst;
 	size_t dst_size;
@@ -212,22 +222,29 @@ attack_create(enum sealshm_policy policy)
 }
 
 /*
- * Spawn the second client, then (after @p before_attacker, which may
- * start what the attacker needs) the attacker, and run the display until
- * both are gone.  @return the number of clients that failed.
+ * Spawn the helpers the attack needs (@p start_helpers: a FUSE server, a
+ * kernel-message writer), the second client and the attacker, close what
+ * only the children should hold (@p forked), and run the display until
+ * every client is gone.  The helpers come first so that they inherit
+ * none of the pipes between the second client and the attacker, whose
+ * end must come when those two exit.  No thread runs in the test process
+ * while it forks.  @return the number of clients that failed.
  */
 static int
 attack_run(struct attack *a, void (*attacker)(void *data),
-	   void (*before_attacker)(struct attack *a))
+	   void (*start_helpers)(struct attack *a),
+	   void (*forked)(struct attack *a))
 {
 	struct wl_list *clients;
 	int failed;
 
+	if (start_helpers)
+		start_helpers(a);
 	probe_spawn(&a->probe, a->f);
-	if (before_attacker)
-		before_attacker(a);
 	test_display_spawn(a->f->d, attacker, a);
 	probe_parent_done(&a->probe);
+	if (forked)
+		forked(a);
 
 	failed = test_display_run(a->f->d);
 	clients = wl_display_get_client_list(a->f->d->display);
@@ -297,19 +314,23 @@ attacker_init(struct attack *a)
 	probe_attacker_init(&a->probe);
 }
 
-/* Flush all, waiting for the socket to drain (libwayland 1.21 gives up
- * on a full socket buffer instead of waiting). */
-static void
+/*
+ * Flush all, waiting for the socket to drain (libwayland 1.21 gives up
+ * on a full socket buffer instead of waiting).  False once the server
+ * closed the connection: send nothing more then, or libwayland records
+ * the failed send instead of the protocol error still to be read.
+ */
+static bool
 flush_all(struct test_client *c)
 {
 	struct pollfd pfd = { wl_display_get_fd(c->display), POLLOUT, 0 };
 
 	while (wl_display_flush(c->display) < 0) {
-		/* EPIPE: the server closed on an error; read it later. */
 		if (errno != EAGAIN)
-			return;
+			return false;
 		check(poll(&pfd, 1, 60000) == 1);
 	}
+	return true;
 }
 
 /* Free the proxies of a connection that died of a protocol error. */
@@ -399,18 +420,24 @@ fuse_attacker(void *data)
 static void
 start_fuse(struct attack *a)
 {
-	a->fuse = fuse_file_start(FUSE_FILE_SIZE, FUSE_WATCHDOG_MS);
+	a->fuse = fuse_file_start(a->f->d, FUSE_FILE_SIZE, FUSE_WATCHDOG_MS);
+}
+
+static void
+fuse_forked(struct attack *a)
+{
+	fuse_file_parent_done(a->fuse);
 }
 
 static void
 fuse_file(enum sealshm_policy policy)
 {
 	struct attack *a = attack_create(policy);
-	int failed = attack_run(a, fuse_attacker, start_fuse);
-	bool watchdog = fuse_file_stop(a->fuse);
+	/* The FUSE server is a client too: it fails when anybody waited. */
+	int failed = attack_run(a, fuse_attacker, start_fuse, fuse_forked);
 
+	fuse_file_stop(a->fuse);
 	a->fuse = NULL;
-	check_msg(!watchdog, "the server waited on the silent FUSE server");
 	check_clients(a, failed);
 	check(a->probe_commits >= 1);
 	check_client_bug_says(a, "fuse");
@@ -423,36 +450,86 @@ POLICY_TESTS(fuse_file, fuse_file)
 
 /*
  * A server blocked in a read of /proc/kmsg waits for the next kernel
- * message: after a while (long past what a fixed server needs) write one,
- * once a second, so that it wakes and the test can fail properly.
+ * message.  Once the attacker is gone, a helper client of the test
+ * connects and syncs; while the server does not answer within a second
+ * it writes a kernel message, so that the server wakes and the test fails
+ * properly instead of at its timeout.  A process, not a thread: no thread
+ * runs in the test process while it forks.
  */
-struct kmsg_kicker {
-	pthread_t thread;
-	int pipe[2];
-	unsigned kicks;
+static void
+handle_kick_done(void *data, struct wl_callback *callback, uint32_t serial)
+{
+	bool *done = data;
+
+	*done = true;
+}
+
+static const struct wl_callback_listener kick_listener = {
+	.done = handle_kick_done,
 };
 
-static void *
+static void
 kick_kmsg(void *data)
 {
+	static const char line[] = "sealshm-test: waking a compositor "
+				   "blocked reading /proc/kmsg\n";
 	struct kmsg_kicker *k = data;
 	struct pollfd pfd = { k->pipe[0], POLLIN, 0 };
-	int timeout = 5000;
+	struct wl_display *display;
+	struct wl_callback *callback;
+	unsigned kicks = 0;
+	bool done = false;
+	char byte;
 
-	while (poll(&pfd, 1, timeout) == 0) {
-		static const char line[] =
-			"sealshm-test: waking a compositor blocked reading "
-			"/proc/kmsg\n";
-		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	close(k->pipe[1]);
+	/* EOF: the attacker (and the second client) are gone. */
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	check(read(k->pipe[0], &byte, 1) == 0);
+	close(k->pipe[0]);
 
+	display = wl_display_connect(NULL);
+	check(display);
+	callback = wl_display_sync(display);
+	wl_callback_add_listener(callback, &kick_listener, &done);
+	pfd.fd = wl_display_get_fd(display);
+	while (!done && kicks < 120) {
+		int fd;
+
+		check(wl_display_flush(display) >= 0 || errno == EAGAIN);
+		if (poll(&pfd, 1, 1000) == 1) {
+			check(wl_display_dispatch(display) >= 0);
+			continue;
+		}
+		fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			if (write(fd, line, sizeof(line) - 1) > 0)
-				k->kicks++;
+			if (write(fd, line, sizeof(line) - 1) < 0)
+				fprintf(stderr, "write /dev/kmsg: %s\n",
+					strerror(errno));
 			close(fd);
 		}
-		timeout = 1000;
+		kicks++;
 	}
-	return NULL;
+	wl_callback_destroy(callback);
+	wl_display_disconnect(display);
+	check_msg(kicks == 0,
+		  "the server waited in a read of /proc/kmsg (%u kernel "
+		  "messages written to wake it)",
+		  kicks);
+}
+
+static void
+start_kicker(struct attack *a)
+{
+	check(pipe2(a->kicker.pipe, O_CLOEXEC) == 0);
+	test_display_spawn(a->f->d, kick_kmsg, &a->kicker);
+}
+
+static void
+kicker_forked(struct attack *a)
+{
+	close(a->kicker.pipe[0]);
+	close(a->kicker.pipe[1]);
 }
 
 static void
@@ -508,20 +585,9 @@ static void
 procfs_file(enum sealshm_policy policy)
 {
 	struct attack *a = attack_create(policy);
-	struct kmsg_kicker k = { 0 };
-	int failed;
+	int failed =
+		attack_run(a, procfs_attacker, start_kicker, kicker_forked);
 
-	check(pipe2(k.pipe, O_CLOEXEC) == 0);
-	check(pthread_create(&k.thread, NULL, kick_kmsg, &k) == 0);
-	failed = attack_run(a, procfs_attacker, NULL);
-	check(write(k.pipe[1], "q", 1) == 1);
-	check(pthread_join(k.thread, NULL) == 0);
-	close(k.pipe[0]);
-	close(k.pipe[1]);
-	check_msg(k.kicks == 0,
-		  "the server waited in a read of /proc/kmsg "
-		  "(woken by %u kernel messages)",
-		  k.kicks);
 	check_clients(a, failed);
 	check(a->probe_commits >= 1);
 	/* Strict and seal refuse every file that is not shmem, whatever
@@ -536,65 +602,97 @@ POLICY_TESTS(procfs_file, procfs_file)
 /* ---- 3. mapping flood ---- */
 
 /*
- * 4,091 pools of 4 bytes, each in its own sealed memfd (a shared file
- * could share mappings), each resized by one page 15 times with a 1x1
- * buffer made after every step pinning the mapping of that moment: with
- * the page above a mapping taken, every resize costs a new mapping, 16
- * per pool, 65,456 in all: vm.max_map_count.  The second client probes
- * after every 32 pools, so its last probe sees the attacker within 512
- * mappings of its budget.
+ * Pools of 4 bytes, each in its own sealed memfd (pools of one file share
+ * mappings), resized step by step with a 1x1 buffer made after every step
+ * pinning the mapping of that moment, so that every resize the server
+ * cannot grow in place costs a new mapping.  Two patterns:
+ *   - issue 19's: 4,091 pools, each resized by one page 15 times: 16
+ *     mappings per pool, vm.max_map_count in all, on a server that maps
+ *     exactly the pool;
+ *   - resized twice by a factor of 8, past any room the server may map
+ *     ahead: 3 mappings per pool whatever it reserves, so the mapping
+ *     budget is reached with fewer buffers than the buffer budget.
+ * The per-client budgets must stop the attacker far below the kernel's
+ * limit.  The second client probes after every 32 pools, so its last
+ * probe sees the attacker within 32 pools of where it was stopped.
  */
 #define MAP_POOLS 4091
-#define MAP_RESIZES 15
 #define MAP_BATCH 32
+#define MAP_MAX_STEPS 16
+
+struct map_pattern {
+	int steps;
+	int32_t sizes[MAP_MAX_STEPS];
+	/* the error and message that must stop it */
+	int code;
+	const char *says;
+};
+
+static const struct map_pattern map_by_pages = {
+	16,
+	{ 4, 4 + 1 * 4096, 4 + 2 * 4096, 4 + 3 * 4096, 4 + 4 * 4096,
+	  4 + 5 * 4096, 4 + 6 * 4096, 4 + 7 * 4096, 4 + 8 * 4096, 4 + 9 * 4096,
+	  4 + 10 * 4096, 4 + 11 * 4096, 4 + 12 * 4096, 4 + 13 * 4096,
+	  4 + 14 * 4096, 4 + 15 * 4096 },
+	/* set per server design in mapping_flood_pages() */
+	-1,
+	NULL,
+};
+
+static const struct map_pattern map_by_8 = {
+	3,
+	{ 4, 4 + 8 * 4096, 4 + 64 * 4096 },
+	WL_SHM_ERROR_INVALID_FD,
+	"mapping",
+};
 
 static void
 mapping_attacker(void *data)
 {
 	struct attack *a = data;
-	static const struct wl_interface *const on_shm_or_pool[] = {
-		&wl_shm_interface, &wl_shm_pool_interface, NULL
-	};
-	size_t n = 0, cap = (size_t)MAP_POOLS * (MAP_RESIZES + 2);
+	const struct map_pattern *p = a->map;
+	size_t n = 0, cap = (size_t)MAP_POOLS * (size_t)(p->steps + 1);
 	void **proxies = calloc(cap, sizeof(*proxies));
 	const struct wl_interface *iface = NULL;
 	struct test_client *c;
-	int i, err = 0;
+	bool alive = true;
+	int i, err;
 
 	check(proxies);
 	attacker_init(a);
 	c = test_client_connect();
-	for (i = 0; i < MAP_POOLS && !err; i++) {
-		int fd = mapped_memfd(a->policy, (MAP_RESIZES + 1) * 4096);
-		struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, 4);
+	for (i = 0; i < MAP_POOLS && alive; i++) {
+		int fd = mapped_memfd(a->policy,
+				      (uint64_t)p->sizes[p->steps - 1]);
+		struct wl_shm_pool *pool =
+			wl_shm_create_pool(c->shm, fd, p->sizes[0]);
 
 		close(fd);
 		proxies[n++] = pool;
-		proxies[n++] = wl_shm_pool_create_buffer(
-			pool, 0, 1, 1, 4, WL_SHM_FORMAT_ARGB8888);
-		for (int r = 1; r <= MAP_RESIZES; r++) {
-			wl_shm_pool_resize(pool, 4 + r * 4096);
+		for (int r = 0; r < p->steps; r++) {
+			if (r > 0)
+				wl_shm_pool_resize(pool, p->sizes[r]);
 			proxies[n++] = wl_shm_pool_create_buffer(
-				pool, r * 4096, 1, 1, 4,
+				pool, p->sizes[r] - 4, 1, 1, 4,
 				WL_SHM_FORMAT_ARGB8888);
 		}
-		flush_all(c);
-		if (i % MAP_BATCH == MAP_BATCH - 1) {
-			err = test_client_roundtrip_error(c, &iface);
-			if (!err)
+		alive = flush_all(c);
+		if (alive && i % MAP_BATCH == MAP_BATCH - 1) {
+			alive = test_client_roundtrip_error(c, &iface) == 0;
+			if (alive)
 				probe_once(&a->probe);
 		}
 	}
-	if (!err)
-		err = test_client_roundtrip_error(c, &iface);
+	err = test_client_roundtrip_error(c, &iface);
 	fprintf(stderr, "mapping flood: error %d on %s after %d pools\n", err,
 		iface ? iface->name : "nothing", i);
-	check_msg(err == WL_SHM_ERROR_INVALID_FD &&
-			  (iface == on_shm_or_pool[0] ||
-			   iface == on_shm_or_pool[1]),
-		  "expected invalid_fd on wl_shm or wl_shm_pool at the "
-		  "mapping budget, got %d on %s",
-		  err, iface ? iface->name : "nothing");
+	/* Both budgets answer on the pool (resize, create_buffer) or on
+	 * wl_shm (create_pool). */
+	check_msg(err == p->code && (iface == &wl_shm_interface ||
+				     iface == &wl_shm_pool_interface),
+		  "expected error %d on wl_shm or wl_shm_pool at a budget, "
+		  "got %d on %s",
+		  p->code, err, iface ? iface->name : "nothing");
 	forget_proxies(proxies, n);
 	free(proxies);
 	test_client_destroy(c);
@@ -602,18 +700,23 @@ mapping_attacker(void *data)
 }
 
 static void
-mapping_flood(enum sealshm_policy policy)
+mapping_flood_with(enum sealshm_policy policy, const struct map_pattern *p)
 {
 	struct attack *a = attack_create(policy);
 	long max_map_count = read_long_file("/proc/sys/vm/max_map_count");
-	int failed = attack_run(a, mapping_attacker, NULL);
+	int failed;
+
+	a->map = p;
+	failed = attack_run(a, mapping_attacker, NULL, NULL);
 
 	fprintf(stderr,
-		"mapping flood: %d probes; the server held at most %d "
-		"mappings (%d of shm) when probed; vm.max_map_count %ld\n",
-		a->probe_commits, a->max_maps, a->max_shm_maps, max_map_count);
+		"mapping flood (%d steps per pool): %d probes; the server "
+		"held at most %d mappings (%d of shm) when probed; "
+		"vm.max_map_count %ld\n",
+		p->steps, a->probe_commits, a->max_maps, a->max_shm_maps,
+		max_map_count);
 	check_clients(a, failed);
-	check_client_bug_says(a, "mapping");
+	check_client_bug_says(a, p->says);
 	/* The probes ran while the attacker held thousands of mappings... */
 	check_msg(a->max_shm_maps >= 1024, "probed at %d shm mappings only",
 		  a->max_shm_maps);
@@ -624,7 +727,30 @@ mapping_flood(enum sealshm_policy policy)
 	attack_finish(a);
 }
 
+static void
+mapping_flood(enum sealshm_policy policy)
+{
+	mapping_flood_with(policy, &map_by_8);
+}
+
 POLICY_TESTS(mapping_flood, mapping_flood)
+
+/*
+ * issue 19's pattern: a server that maps room ahead (sealshm maps up to
+ * four times a pool) grows these pools in place, 2 mappings each, and the
+ * buffer budget (16 buffers a pool) stops the attacker first.
+ */
+static void
+mapping_flood_pages(enum sealshm_policy policy)
+{
+	struct map_pattern p = map_by_pages;
+
+	p.code = WL_SHM_ERROR_INVALID_STRIDE;
+	p.says = "buffers";
+	mapping_flood_with(policy, &p);
+}
+
+POLICY_TESTS(mapping_flood_pages, mapping_flood_pages)
 
 /* ---- 4. fd flood ---- */
 
@@ -679,7 +805,7 @@ static void
 fd_flood(enum sealshm_policy policy)
 {
 	struct attack *a = attack_create(policy);
-	int failed = attack_run(a, fd_attacker, NULL);
+	int failed = attack_run(a, fd_attacker, NULL, NULL);
 	int allowed =
 		a->f->fds_baseline + FDS_PER_CONNECTION * (FD_CONNECTIONS + 1);
 
@@ -721,7 +847,8 @@ buffer_attacker(void *data)
 	const struct wl_interface *iface = NULL;
 	struct wl_shm_pool *pool;
 	struct test_client *c;
-	int fd, i, err = 0;
+	bool alive = true;
+	int fd, i, err;
 
 	check(proxies);
 	attacker_init(a);
@@ -734,23 +861,21 @@ buffer_attacker(void *data)
 	}
 	pool = wl_shm_create_pool(c->shm, fd, 4);
 	close(fd);
-	for (i = 0; i < FLOOD_BUFFERS && !err; i++) {
+	for (i = 0; i < FLOOD_BUFFERS && alive; i++) {
 		proxies[i] = wl_shm_pool_create_buffer(pool, 0, 1, 1, 4,
 						       WL_SHM_FORMAT_ARGB8888);
 		if (i % 64 == 63)
-			flush_all(c);
-		if (i % FLOOD_CHECK_EVERY == FLOOD_CHECK_EVERY - 1)
-			err = test_client_roundtrip_error(c, &iface);
-		if (!err && i == MAX_BUFFERS_PER_CLIENT / 2) {
+			alive = flush_all(c);
+		if (alive && (i % FLOOD_CHECK_EVERY == FLOOD_CHECK_EVERY - 1 ||
+			      i == MAX_BUFFERS_PER_CLIENT / 2)) {
+			alive = flush_all(c) &&
+				test_client_roundtrip_error(c, &iface) == 0;
 			/* Half the budget held, and the server knows it. */
-			flush_all(c);
-			err = test_client_roundtrip_error(c, &iface);
-			if (!err)
+			if (alive && i == MAX_BUFFERS_PER_CLIENT / 2)
 				probe_once(&a->probe);
 		}
 	}
-	if (!err)
-		err = test_client_roundtrip_error(c, &iface);
+	err = test_client_roundtrip_error(c, &iface);
 	fprintf(stderr, "buffer flood: error %d on %s after %d buffers\n", err,
 		iface ? iface->name : "nothing", i);
 	proxies[FLOOD_BUFFERS] = pool;
@@ -778,7 +903,7 @@ buffer_flood(enum sealshm_policy policy)
 	check(fputs("5", f) >= 0);
 	check(fclose(f) == 0);
 	rss = status_kib("VmRSS:");
-	failed = attack_run(a, buffer_attacker, NULL);
+	failed = attack_run(a, buffer_attacker, NULL, NULL);
 	peak = status_kib("VmHWM:");
 	fprintf(stderr,
 		"buffer flood: server resident %ld KiB before, peak %ld KiB "
@@ -882,7 +1007,7 @@ static void
 punch_holes(enum sealshm_policy policy)
 {
 	struct attack *a = attack_create(policy);
-	int failed = attack_run(a, punch_attacker, NULL);
+	int failed = attack_run(a, punch_attacker, NULL, NULL);
 
 	check_clients(a, failed);
 	check(a->probe_commits >= 1);
@@ -935,7 +1060,7 @@ static void
 huge_buffer(enum sealshm_policy policy)
 {
 	struct attack *a = attack_create(policy);
-	int failed = attack_run(a, huge_attacker, NULL);
+	int failed = attack_run(a, huge_attacker, NULL, NULL);
 
 	check_clients(a, failed);
 	check(a->probe_commits >= 1);
