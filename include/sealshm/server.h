@@ -228,11 +228,18 @@ struct sealshm_options {
 	/** Acceptance policy; default SEALSHM_POLICY_STRICT. */
 	enum sealshm_policy policy;
 	/**
-	 * Formats to advertise in addition to ARGB8888, XRGB8888 and the
-	 * other pixman-readable formats, as wl_shm.format codes.  Each must
-	 * be one sealshm knows the pixel size of (sealshm_create() fails
-	 * with EINVAL otherwise).  Buffers of such formats have no pixman
-	 * image.  Copied; the array need not outlive the call.
+	 * Formats to advertise in addition to the default set, as
+	 * wl_shm.format codes.  The default set is every format pixman
+	 * reads, in this order: ARGB8888, XRGB8888, ABGR8888, XBGR8888,
+	 * RGBA8888, RGBX8888, BGRA8888, BGRX8888, ARGB2101010, XRGB2101010,
+	 * ABGR2101010, XBGR2101010, RGB888, BGR888, RGB565, BGR565,
+	 * ARGB1555, XRGB1555, ABGR1555, XBGR1555, ARGB4444, XRGB4444,
+	 * ABGR4444, XBGR4444, RGB332, BGR233.  To advertise exactly what
+	 * a renderer uploads instead, call sealshm_set_formats() after
+	 * sealshm_create().  Each extra format must be one sealshm bounds
+	 * (sealshm_format_is_bounded(); sealshm_create() fails with EINVAL
+	 * otherwise).  Buffers of formats pixman cannot read have no
+	 * pixman image.  Copied; the array need not outlive the call.
 	 */
 	const uint32_t *extra_formats;
 	size_t extra_formats_len;
