@@ -57,6 +57,7 @@
 #define DEFAULT_MAX_POOLS_PER_CLIENT 4096
 #define DEFAULT_MAX_BYTES_PER_CLIENT (UINT64_C(4) << 30)
 #define DEFAULT_MAX_BUFFERS_PER_CLIENT 16384
+#define DEFAULT_MAX_MAPPINGS_PER_CLIENT 8192
 
 #define TOPLEVEL_SIZE 64
 
@@ -1472,6 +1473,57 @@ attack_buffer_flood(struct fuzz *f, struct conn *c)
 	return true;
 }
 
+/*
+ * Mappings pinned by buffers: pools of 4 bytes, each its own sealed memfd
+ * (pools of one file may share a mapping), each resized twice by a factor
+ * of 8 (past any room a server maps ahead) with a 1x1 buffer after every
+ * step holding the mapping of that moment, so every resize needs a new
+ * mapping: 3 per pool.  Below the per-client mapping limit all are
+ * accepted; a flood runs into it (or, on a server with a lower fd budget,
+ * into that: invalid_fd either way).
+ */
+static bool
+attack_mapping_flood(struct fuzz *f, struct conn *c)
+{
+	static const int32_t sizes[] = { 4, 4 + 8 * 4096, 4 + 64 * 4096 };
+	bool over = random_range(f, 0, 3) == 0;
+	int n = over ? DEFAULT_MAX_POOLS_PER_CLIENT
+		     : (int)random_range(f, 16, 512);
+	struct observed o;
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		int fd = sealed_memfd((size_t)sizes[2], F_SEAL_SHRINK);
+		struct wl_shm_pool *pool;
+
+		if (fd < 0) {
+			unexpected(f, "memfd: %s", strerror(errno));
+			return true;
+		}
+		pool = create_pool(c, fd, sizes[0]);
+		close(fd);
+		for (r = 0; r < 3; r++) {
+			if (r > 0)
+				wl_shm_pool_resize(pool, sizes[r]);
+			create_buffer(c, pool, sizes[r] - 4, 1, 1, 4,
+				      WL_SHM_FORMAT_XRGB8888);
+		}
+		if (!flush_all(c))
+			break;
+		/* Stop at the refusal instead of sending thousands more. */
+		if (over && i % 256 == 255) {
+			roundtrip(c, &o);
+			if (o.kind != OBSERVED_OK)
+				break;
+		}
+	}
+	if (over)
+		expect_error(f, c, SHM_INVALID_FD, NULL);
+	else
+		expect_ok(f, c, NULL, 0, 0, "pinned mappings under the limit");
+	return true;
+}
+
 /* Large sparse pools: address space and the per-client byte limit. */
 static bool
 attack_bytes_flood(struct fuzz *f, struct conn *c)
@@ -1531,6 +1583,7 @@ static const struct attack attacks[] = {
 	{ "pool-flood", attack_pool_flood },
 	{ "bytes-flood", attack_bytes_flood },
 	{ "buffer-flood", attack_buffer_flood },
+	{ "mapping-flood", attack_mapping_flood },
 };
 
 #define ATTACK_COUNT (sizeof(attacks) / sizeof(attacks[0]))
