@@ -78,16 +78,20 @@ static bool
 commit_and_wait(struct demo_globals *g, struct demo_toplevel *t,
 		struct wl_buffer *buffer, int32_t width, int32_t height)
 {
+	struct wl_callback *callback;
 	bool done = false;
 
 	wl_surface_attach(t->surface, buffer, 0, 0);
 	wl_surface_damage(t->surface, 0, 0, width, height);
-	wl_callback_add_listener(wl_surface_frame(t->surface), &done_listener,
-				 &done);
+	callback = wl_surface_frame(t->surface);
+	wl_callback_add_listener(callback, &done_listener, &done);
 	wl_surface_commit(t->surface);
 	while (!done) {
-		if (wl_display_dispatch(g->display) < 0)
+		if (wl_display_dispatch(g->display) < 0) {
+			/* It never fires now: free the proxy. */
+			wl_callback_destroy(callback);
 			return false;
+		}
 	}
 	return wl_display_roundtrip(g->display) >= 0;
 }

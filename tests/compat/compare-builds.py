@@ -76,6 +76,10 @@ def run_compositor(exe, client, extra=(), env_extra=None):
         for key in ("WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY"):
             env.pop(key, None)
         env.update(env_extra or {})
+        # A sanitizer build installs its own SIGBUS handler, which would
+        # hide both libwayland's and a SIGBUS death: leave the signal be.
+        env["ASAN_OPTIONS"] = ":".join(
+            o for o in (env.get("ASAN_OPTIONS"), "handle_sigbus=0") if o)
         cmd = [exe, "--socket", "compat", "--report", report, *extra,
                "--", *client]
         try:

@@ -209,11 +209,16 @@ client_flood_one_file(void *data)
 	int fd = make_sealed_memfd(4 * KiB);
 	struct test_client *c = test_client_connect();
 	int n = *(int *)data;
+	struct wl_shm_pool **pools = calloc((size_t)n, sizeof(*pools));
 
+	check(pools);
 	for (int i = 0; i < n; i++)
-		wl_shm_create_pool(c->shm, fd, 4 * KiB);
+		pools[i] = wl_shm_create_pool(c->shm, fd, 4 * KiB);
 	close(fd);
 	client_expect_error(c, NULL, 0);
+	for (int i = 0; i < n; i++)
+		wl_shm_pool_destroy(pools[i]);
+	free(pools);
 	test_client_destroy(c);
 }
 
@@ -264,21 +269,28 @@ client_budget(void *data)
 	const struct budget_case *bc = data;
 	struct test_client *c = test_client_connect();
 	const struct wl_interface *iface = NULL;
-	int err;
+	struct wl_proxy *proxies[16];
+	int err, n = 0;
 
+	check(bc->pools * (1 + bc->buffers) <= 16);
 	for (int i = 0; i < bc->pools; i++) {
 		int fd = make_sealed_memfd(64 * KiB);
 		struct wl_shm_pool *pool =
 			wl_shm_create_pool(c->shm, fd, 64 * KiB);
 
 		close(fd);
+		proxies[n++] = (struct wl_proxy *)pool;
 		for (int j = 0; j < bc->buffers; j++)
-			wl_shm_pool_create_buffer(pool, 0, bc->width, 1,
-						  bc->width * 4,
-						  WL_SHM_FORMAT_ARGB8888);
+			proxies[n++] =
+				(struct wl_proxy *)wl_shm_pool_create_buffer(
+					pool, 0, bc->width, 1, bc->width * 4,
+					WL_SHM_FORMAT_ARGB8888);
 	}
 	err = test_client_roundtrip_error(c, &iface);
 	check_msg(err == bc->code, "error %d, expected %d", err, bc->code);
+	/* The connection is dead: free the proxies only. */
+	while (n > 0)
+		wl_proxy_destroy(proxies[--n]);
 	test_client_destroy(c);
 }
 

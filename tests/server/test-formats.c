@@ -75,6 +75,10 @@ client_geometry(void *data)
 					   g->stride, g->format);
 	if (g->error) {
 		client_expect_error(c, &wl_shm_pool_interface, g->error);
+		/* The connection is dead: free the proxies only. */
+		wl_proxy_destroy((struct wl_proxy *)buffer);
+		wl_proxy_destroy((struct wl_proxy *)pool);
+		test_client_destroy(c);
 		return;
 	}
 	client_expect_error(c, NULL, 0);
