@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -258,8 +259,13 @@ run_child(const struct trial *trial, bool is_server, int *own, int *other,
 	close(result_pipe[0]);
 	close_all(other, n);
 	free(other);
-	/* Traced: start only once strace is on (or the bench gave up). */
+	/*
+	 * Traced: start only once strace is on (or the bench gave up).
+	 * strace is our sibling, not our parent: under Yama's ptrace_scope 1
+	 * it may attach only if we say so.
+	 */
 	if (go_fd >= 0) {
+		prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
 		while (read(go_fd, &go, 1) < 0 && errno == EINTR)
 			;
 		close(go_fd);
