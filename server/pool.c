@@ -109,6 +109,17 @@ charge(struct pool *pool, int64_t bytes, bool mapped)
 		pool->owner->shm->stats.bytes_mapped += (uint64_t)bytes;
 }
 
+/*
+ * What every client may hold whatever the compositor-wide budgets say:
+ * a few connections of one greedy process can fill max_fds, max_mappings
+ * or max_bytes, and a new, modest client must still get its windows'
+ * pools.  The floor costs at most this much per connection, and every
+ * connection already costs the compositor an fd of its own.
+ */
+#define FLOOR_FDS 16u
+#define FLOOR_MAPPINGS 16u
+#define FLOOR_BYTES (UINT64_C(128) << 20)
+
 /* Which byte budget @p extra more bytes would break, if any. */
 enum bytes_verdict {
 	BYTES_OK,
@@ -121,7 +132,8 @@ check_bytes(struct shm_client *owner, uint64_t extra)
 {
 	if (owner->bytes + extra > owner->shm->max_bytes_per_client)
 		return BYTES_CLIENT;
-	if (owner->shm->bytes + extra > owner->shm->max_bytes)
+	if (owner->shm->bytes + extra > owner->shm->max_bytes &&
+	    owner->bytes + extra > FLOOR_BYTES)
 		return BYTES_COMPOSITOR;
 	return BYTES_OK;
 }
@@ -135,6 +147,7 @@ file_unref(struct shm_file *file)
 	assert(!file->mapping);
 	wl_list_remove(&file->link);
 	close(file->fd);
+	file->owner->fds--;
 	file->owner->shm->stats.fds--;
 	free(file);
 }
@@ -185,6 +198,7 @@ file_create(struct shm_client *owner, int fd, const struct stat *st,
 	file->read_only = read_only;
 	file->copy = copy;
 	wl_list_insert(&owner->files, &file->link);
+	owner->fds++;
 	owner->shm->stats.fds++;
 	return file;
 }
@@ -240,7 +254,8 @@ mapping_create(struct pool *pool, size_t size)
 		errno = EDQUOT;
 		return NULL;
 	}
-	if (shm->stats.mappings >= shm->max_mappings) {
+	if (shm->stats.mappings >= shm->max_mappings &&
+	    pool->owner->mappings >= FLOOR_MAPPINGS) {
 		shm_log(shm, SEALSHM_LOG_ERROR,
 			"%" PRIu64 " client pool mappings, the compositor's "
 			"limit (max_mappings): refusing more",
@@ -879,7 +894,7 @@ pool_file(struct shm_client *owner, struct wl_resource *resource, int fd,
 		file->refcount++;
 		return file;
 	}
-	if (shm->stats.fds >= shm->max_fds) {
+	if (shm->stats.fds >= shm->max_fds && owner->fds >= FLOOR_FDS) {
 		shm_log(shm, SEALSHM_LOG_ERROR,
 			"%" PRIu64 " client pool fds open, the compositor's "
 			"limit (max_fds): refusing more",

@@ -88,6 +88,7 @@ struct shm_client {
 	uint32_t pools;
 	uint32_t buffers;
 	uint32_t mappings;
+	uint32_t fds;
 	uint64_t bytes;
 	/* shm_file.link: the files its pools hold, one fd each */
 	struct wl_list files;

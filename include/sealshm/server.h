@@ -278,6 +278,12 @@ struct sealshm_options {
 	 * grow it in place while buffers used the old one.
 	 */
 	uint32_t max_mappings_per_client;
+	/*
+	 * The three budgets of all clients together below (max_mappings,
+	 * max_fds, max_bytes) never refuse a client that holds less than 16
+	 * mappings, 16 fds and 128 MiB: a process that fills them through
+	 * several connections cannot lock out a new, modest client.
+	 */
 	/**
 	 * Mappings of all clients together; default half of
 	 * vm.max_map_count (read at sealshm_create()), so the compositor's

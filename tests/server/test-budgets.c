@@ -257,6 +257,7 @@ TEST(same_file_as_many_pools_holds_one_fd)
 struct budget_case {
 	struct sealshm_options options;
 	int pools, buffers;
+	int32_t pool_size; /* 0: 64 KiB */
 	int32_t width;
 	int code;
 	const char *text;
@@ -269,14 +270,14 @@ client_budget(void *data)
 	const struct budget_case *bc = data;
 	struct test_client *c = test_client_connect();
 	const struct wl_interface *iface = NULL;
-	struct wl_proxy *proxies[16];
+	int32_t size = bc->pool_size ? bc->pool_size : 64 * KiB;
+	struct wl_proxy *proxies[64];
 	int err, n = 0;
 
-	check(bc->pools * (1 + bc->buffers) <= 16);
+	check(bc->pools * (1 + bc->buffers) <= 64);
 	for (int i = 0; i < bc->pools; i++) {
-		int fd = make_sealed_memfd(64 * KiB);
-		struct wl_shm_pool *pool =
-			wl_shm_create_pool(c->shm, fd, 64 * KiB);
+		int fd = make_sealed_memfd((uint64_t)size);
+		struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
 
 		close(fd);
 		proxies[n++] = (struct wl_proxy *)pool;
@@ -389,7 +390,7 @@ TEST(compositor_mapping_budget)
 {
 	struct budget_case bc = {
 		.options = { .max_mappings = 2 },
-		.pools = 3,
+		.pools = 17, /* past the floor of 16 */
 		.buffers = 0,
 		.width = 16,
 		.code = WL_SHM_ERROR_INVALID_FD,
@@ -404,7 +405,7 @@ TEST(compositor_fd_budget)
 {
 	struct budget_case bc = {
 		.options = { .max_fds = 2 },
-		.pools = 3,
+		.pools = 17, /* past the floor of 16 */
 		.buffers = 0,
 		.width = 16,
 		.code = WL_SHM_ERROR_INVALID_FD,
@@ -419,7 +420,8 @@ TEST(compositor_bytes_budget)
 {
 	struct budget_case bc = {
 		.options = { .max_bytes = 128 * KiB },
-		.pools = 3,
+		.pools = 3, /* 192 MiB: past the floor of 128 MiB */
+		.pool_size = 64 << 20,
 		.buffers = 0,
 		.width = 16,
 		.code = WL_SHM_ERROR_INVALID_FD,
@@ -428,6 +430,76 @@ TEST(compositor_bytes_budget)
 	};
 
 	check_budget(&bc, true);
+}
+
+/*
+ * A greedy client fills the compositor-wide budgets while staying within
+ * the per-client floor; a new, modest client still gets its pool while
+ * the greedy one holds everything, and the greedy one is refused past the
+ * floor.
+ */
+struct floor_state {
+	int go[2];   /* greedy -> modest: the budgets are full */
+	int done[2]; /* modest -> greedy: served */
+};
+
+static void
+client_greedy(void *data)
+{
+	struct floor_state *st = data;
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *pools[17];
+	char byte = 0;
+	int fd;
+
+	for (int i = 0; i < 16; i++) {
+		fd = make_sealed_memfd(64 * KiB);
+		pools[i] = wl_shm_create_pool(c->shm, fd, 64 * KiB);
+		close(fd);
+	}
+	client_expect_error(c, NULL, 0);
+	check(write(st->go[1], &byte, 1) == 1);
+	check(read(st->done[0], &byte, 1) == 1);
+	fd = make_sealed_memfd(64 * KiB);
+	pools[16] = wl_shm_create_pool(c->shm, fd, 64 * KiB);
+	close(fd);
+	client_expect_error(c, &wl_shm_interface, WL_SHM_ERROR_INVALID_FD);
+	for (int i = 0; i < 17; i++)
+		wl_proxy_destroy((struct wl_proxy *)pools[i]);
+	test_client_destroy(c);
+}
+
+static void
+client_modest_after(void *data)
+{
+	struct floor_state *st = data;
+	char byte = 0;
+
+	check(read(st->go[0], &byte, 1) == 1);
+	client_modest(NULL);
+	check(write(st->done[1], &byte, 1) == 1);
+}
+
+TEST(compositor_budgets_leave_every_client_a_floor)
+{
+	struct sealshm_options opts = { .max_fds = 4, .max_mappings = 4 };
+	struct floor_state st;
+	int commits = 0;
+
+	check(pipe(st.go) == 0 && pipe(st.done) == 0);
+	fx = fixture_create(&opts, commit_nothing, &commits);
+	test_display_spawn(fx->d, client_greedy, &st);
+	test_display_spawn(fx->d, client_modest_after, &st);
+	fixture_run(fx);
+	check(commits == 1);
+	check(fixture_log_has(fx, SEALSHM_LOG_DEBUG,
+			      "the compositor holds its limit of 4"));
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+	for (int i = 0; i < 2; i++) {
+		close(st.go[i]);
+		close(st.done[i]);
+	}
 }
 
 /* copy_to of a mapped buffer with holes: pread, nothing faulted in. */
