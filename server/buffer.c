@@ -693,7 +693,10 @@ sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 	}
 	if (buffer->mapping && has_missing_pages(buffer)) {
 		pass.pread = true;
-		buffer->pool->owner->shm->stats.copy_to_preads++;
+		/* copy_to of mapped pools may run on any thread. */
+		__atomic_fetch_add(
+			&buffer->pool->owner->shm->stats.copy_to_preads, 1,
+			__ATOMIC_RELAXED);
 	}
 	if (damage)
 		boxes = pixman_region32_rectangles(damage, &n_boxes);

@@ -24,12 +24,15 @@
  * memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), sealed with
  * fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) (adding F_SEAL_SEAL is fine,
  * F_SEAL_GROW stops the pool from growing), at least as large as the pool.
- * create_pool checks, in this order: a readable regular file; its seals
- * (F_GET_SEALS) before anything about its size; a shmem file (hugetlbfs
- * is always refused: it can fault when huge pages run out); the policy's
- * verdict on the seals; the size (> 0, <= the file's size, within the
- * limits; copy-policy pools skip the file's size, see
- * SEALSHM_POLICY_COPY); then the mapping.  Read-only fds and files sealed
+ * create_pool checks, in this order: its seals (F_GET_SEALS, which
+ * answers for shmem files without asking any filesystem) before anything
+ * else; a file that is not shmem only once its filesystem is known not to
+ * stall (FUSE, network filesystems, procfs, sysfs are refused, and only
+ * the copy policy takes regular files on tmpfs or local disks); a shmem
+ * file, never hugetlbfs (it can fault when huge pages run out); the
+ * policy's verdict on the seals; the size (> 0, <= the file's size,
+ * within the limits and budgets; copy-policy pools skip the file's size,
+ * see SEALSHM_POLICY_COPY); then the mapping (see doc/design.md).  Read-only fds and files sealed
  * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE are accepted and mapped privately
  * (MAP_PRIVATE): the compositor's writes, if it makes any, land in
  * copy-on-write pages of its own and never reach the client's file.
@@ -44,16 +47,20 @@
  * computed in 64 bits.
  *
  * Resize: the new size must be >= the current one; the file's size is
- * checked again (fstat on the pool's fd, which the module keeps open for
- * the pool's life; not for copy-policy pools), as are the limits.  The mapping grows in place when
- * the address space allows, moves when no buffer uses it yet, and
- * otherwise a new mapping serves buffers made from then on while the old
- * one lives as long as its buffers: no buffer's pointer ever moves, and
- * buffers in the grown range can be created right away.
+ * checked again (fstat on the file's fd, which the module keeps open; not
+ * for copy-policy pools), as are the limits.  A mapping reserves room to
+ * grow past the file's end, so the pool usually grows in place without a
+ * system call; otherwise it grows in place when the address space allows,
+ * moves when nothing uses it yet, and else a new mapping serves buffers
+ * made from then on while the old one lives as long as its buffers: no
+ * buffer's pointer ever moves, and buffers in the grown range can be
+ * created right away.
  *
- * Resources: each pool holds its client's fd open (bounded by
- * max_pools_per_client; sealshm_create() raises the RLIMIT_NOFILE soft
- * limit to the hard limit) and at least one mapping.
+ * Resources: one fd per file per client, held while pools or buffers of
+ * that file live (the same file sent as many pools shares it, and a new
+ * pool reuses the file's mapping when it covers the pool), bounded by the
+ * per-client and compositor-wide budgets of struct sealshm_options;
+ * sealshm_create() raises the RLIMIT_NOFILE soft limit to the hard limit.
  *
  * Threading: every function here must be called from the thread that runs
  * the wl_display's event loop, except the read paths explicitly marked
