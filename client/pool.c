@@ -18,13 +18,6 @@
 #include "format.h"
 #include "shm-file.h"
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 #define SEALS_WANTED (F_SEAL_SHRINK | F_SEAL_SEAL)
 
 /*

@@ -37,13 +37,6 @@
 #include "shm-file.h"
 
 /* Debian 12's glibc headers predate these; shm-file.h has the others. */
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 #define EXIT_UNEXPECTED 1
 #define EXIT_USAGE 2
 #define EXIT_COMPOSITOR_DIED 3

@@ -54,13 +54,6 @@
 #include "test-display.h"
 #include "test-runner.h"
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 /* What the compositor's output shows of a buffer (its top left). */
 #define OUTPUT_WIDTH 1920
 #define OUTPUT_HEIGHT 1080

@@ -47,13 +47,6 @@
 #include "format.h"
 #include "shm-file.h"
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 /* Files stay small so that reading every byte of a buffer stays cheap;
  * sizes beyond them still reach the server through the pool sizes. */
 #define MAX_FILE_SIZE (1u << 20)

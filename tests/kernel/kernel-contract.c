@@ -25,13 +25,6 @@
 #include "shm-file.h"
 #include "test-runner.h"
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 static size_t
 page_size(void)
 {

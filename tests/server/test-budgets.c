@@ -21,13 +21,6 @@
 #include "test-client.h"
 #include "test-runner.h"
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
-
 #define KiB 1024
 
 static struct fixture *fx;
