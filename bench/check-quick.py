@@ -125,10 +125,12 @@ def main():
         if own != seen:
             fail('resize-%s: sealshm counted %r map calls, the interposer '
                  '%r' % (variant, own, seen))
+    # A pool per buffer reuses parked mappings on sealshm, but the first
+    # pool of each trial is always mapped: a zero means nothing counted.
     ppb = workloads['resize-pool-per-buffer-mmaps']
-    if ppb['a_median'] < QUICK_RESIZE_STEPS:
+    if min(ppb['a_samples']) < 1:
         fail('sealshm reported %r map calls for %d pools'
-             % (ppb['a_median'], QUICK_RESIZE_STEPS))
+             % (ppb['a_samples'], QUICK_RESIZE_STEPS))
 
     # strace counted both servers: every churn's table is there, with the
     # calls a pool cannot do without, and its total is the printed line.

@@ -127,8 +127,10 @@ enum bytes_verdict {
 	BYTES_COMPOSITOR,
 };
 
+static bool reclaim_parked(struct shm_client *owner, bool everyone);
+
 static enum bytes_verdict
-check_bytes(struct shm_client *owner, uint64_t extra)
+bytes_verdict(struct shm_client *owner, uint64_t extra)
 {
 	if (owner->bytes + extra > owner->shm->max_bytes_per_client)
 		return BYTES_CLIENT;
@@ -136,6 +138,17 @@ check_bytes(struct shm_client *owner, uint64_t extra)
 	    owner->bytes + extra > FLOOR_BYTES)
 		return BYTES_COMPOSITOR;
 	return BYTES_OK;
+}
+
+static enum bytes_verdict
+check_bytes(struct shm_client *owner, uint64_t extra)
+{
+	enum bytes_verdict verdict = bytes_verdict(owner, extra);
+
+	if (verdict != BYTES_OK &&
+	    reclaim_parked(owner, verdict == BYTES_COMPOSITOR))
+		verdict = bytes_verdict(owner, extra);
+	return verdict;
 }
 
 static void
@@ -250,12 +263,16 @@ mapping_create(struct pool *pool, size_t size)
 	void *data = MAP_FAILED;
 	size_t reserved;
 
-	if (pool->owner->mappings >= shm->max_mappings_per_client) {
+	if (pool->owner->mappings >= shm->max_mappings_per_client &&
+	    (!reclaim_parked(pool->owner, false) ||
+	     pool->owner->mappings >= shm->max_mappings_per_client)) {
 		errno = EDQUOT;
 		return NULL;
 	}
 	if (shm->stats.mappings >= shm->max_mappings &&
-	    pool->owner->mappings >= FLOOR_MAPPINGS) {
+	    pool->owner->mappings >= FLOOR_MAPPINGS &&
+	    (!reclaim_parked(pool->owner, true) ||
+	     shm->stats.mappings >= shm->max_mappings)) {
 		shm_log(shm, SEALSHM_LOG_ERROR,
 			"%" PRIu64 " client pool mappings, the compositor's "
 			"limit (max_mappings): refusing more",
@@ -304,22 +321,34 @@ mapping_create(struct pool *pool, size_t size)
 	return mapping;
 }
 
-struct pool_mapping *
-pool_mapping_ref(struct pool_mapping *mapping)
+/*
+ * A mapping that no pool or buffer uses any more is still worth one thing:
+ * a client that destroys its pool and sends the same file again, as one
+ * that makes a pool per buffer does, would get it back with no mmap and no
+ * munmap.  So the file's largest mapping is parked on its client, one per
+ * client, instead of unmapped, and released when the event loop is next
+ * idle (after the burst of requests it came in), when the client parks
+ * another, closes its connection, or a budget needs room.  Parked, it is
+ * still counted against every budget and mapped exactly as before: valid,
+ * since nothing can remove the seal it was made under.
+ */
+static void
+release_idle(void *data)
 {
-	mapping->refcount++;
-	return mapping;
+	struct sealshm *shm = data;
+	struct shm_client *owner;
+
+	shm->release_idle = NULL;
+	wl_list_for_each (owner, &shm->clients, link)
+		pool_release_parked(owner);
 }
 
-void
-pool_mapping_unref(struct pool_mapping *mapping)
+static void
+mapping_release(struct pool_mapping *mapping)
 {
 	struct shm_file *file = mapping->file;
 	struct shm_client *owner = file->owner;
 
-	assert(mapping->refcount > 0);
-	if (--mapping->refcount > 0)
-		return;
 	munmap(mapping->data, mapping->reserved);
 	shm_client_charge(owner, -(int64_t)mapping->size);
 	owner->shm->stats.bytes_mapped -= mapping->size;
@@ -329,6 +358,99 @@ pool_mapping_unref(struct pool_mapping *mapping)
 		file->mapping = NULL;
 	free(mapping);
 	file_unref(file);
+}
+
+static bool
+mapping_park(struct pool_mapping *mapping)
+{
+	struct shm_client *owner = mapping->file->owner;
+	struct sealshm *shm = owner->shm;
+
+	/* Only the file's largest mapping is ever reused. */
+	if (mapping->file->mapping != mapping || owner->gone || shm->destroyed)
+		return false;
+	if (!shm->release_idle) {
+		shm->release_idle = wl_event_loop_add_idle(
+			wl_display_get_event_loop(shm->display), release_idle,
+			shm);
+		if (!shm->release_idle)
+			return false;
+	}
+	pool_release_parked(owner);
+	owner->parked = mapping;
+	return true;
+}
+
+void
+pool_release_parked(struct shm_client *owner)
+{
+	struct pool_mapping *mapping = owner->parked;
+
+	if (!mapping)
+		return;
+	owner->parked = NULL;
+	mapping_release(mapping);
+}
+
+void
+pool_release_all_parked(struct sealshm *shm)
+{
+	struct shm_client *owner;
+
+	wl_list_for_each (owner, &shm->clients, link)
+		pool_release_parked(owner);
+	if (shm->release_idle) {
+		wl_event_source_remove(shm->release_idle);
+		shm->release_idle = NULL;
+	}
+}
+
+/*
+ * Before a budget refuses anything, give the parked mappings back: the
+ * client's own, or everyone's for a compositor-wide budget.  True when
+ * that freed something, so the check is worth repeating.
+ */
+static bool
+reclaim_parked(struct shm_client *owner, bool everyone)
+{
+	struct sealshm *shm = owner->shm;
+	struct shm_client *other;
+	bool freed = false;
+
+	if (shm->destroyed)
+		return false;
+	if (!everyone) {
+		freed = owner->parked != NULL;
+		pool_release_parked(owner);
+		return freed;
+	}
+	wl_list_for_each (other, &shm->clients, link)
+		freed = freed || other->parked;
+	pool_release_all_parked(shm);
+	return freed;
+}
+
+struct pool_mapping *
+pool_mapping_ref(struct pool_mapping *mapping)
+{
+	struct shm_client *owner = mapping->file->owner;
+
+	if (mapping->refcount == 0) {
+		assert(owner->parked == mapping);
+		owner->parked = NULL;
+	}
+	mapping->refcount++;
+	return mapping;
+}
+
+void
+pool_mapping_unref(struct pool_mapping *mapping)
+{
+	assert(mapping->refcount > 0);
+	if (--mapping->refcount > 0)
+		return;
+	if (!mapping_park(mapping))
+		mapping_release(mapping);
 }
 
 struct pool *
@@ -894,7 +1016,8 @@ pool_file(struct shm_client *owner, struct wl_resource *resource, int fd,
 		file->refcount++;
 		return file;
 	}
-	if (shm->stats.fds >= shm->max_fds && owner->fds >= FLOOR_FDS) {
+	if (shm->stats.fds >= shm->max_fds && owner->fds >= FLOOR_FDS &&
+	    (!reclaim_parked(owner, true) || shm->stats.fds >= shm->max_fds)) {
 		shm_log(shm, SEALSHM_LOG_ERROR,
 			"%" PRIu64 " client pool fds open, the compositor's "
 			"limit (max_fds): refusing more",

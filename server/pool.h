@@ -16,6 +16,7 @@
 
 #include <wayland-server-core.h>
 
+struct sealshm;
 struct shm_client;
 
 /* Indexes of sealshm_stats.pools_accepted_by_tier. */
@@ -48,6 +49,10 @@ struct shm_file {
  * One mmap of the pool's file.  The pool references its current mapping,
  * each buffer the mapping it was created in, so a buffer's pointer stays
  * valid however the pool grows.  Pools of one file may share a mapping.
+ * When the last reference goes, the file's largest mapping is parked on
+ * its client (refcount 0, still counted against every budget) until the
+ * event loop is next idle, so that a pool made from the same file in the
+ * same burst of requests reuses it; see pool_mapping_unref().
  */
 struct pool_mapping {
 	int refcount;
@@ -96,5 +101,11 @@ void pool_unref(struct pool *pool);
 struct pool_mapping *pool_mapping_ref(struct pool_mapping *mapping);
 
 void pool_mapping_unref(struct pool_mapping *mapping);
+
+/* Unmap the mapping parked on @p owner, if any. */
+void pool_release_parked(struct shm_client *owner);
+
+/* Unmap every client's parked mapping and cancel the idle release. */
+void pool_release_all_parked(struct sealshm *shm);
 
 #endif /* SEALSHM_SERVER_POOL_H */

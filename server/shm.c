@@ -159,6 +159,8 @@ handle_client_destroy(struct wl_listener *listener, void *data)
 
 	wl_list_remove(&owner->destroy.link);
 	wl_list_init(&owner->destroy.link);
+	owner->gone = true;
+	pool_release_parked(owner);
 	shm_client_unref(owner);
 }
 
@@ -557,6 +559,7 @@ sealshm_destroy(struct sealshm *shm)
 
 	if (!shm)
 		return;
+	pool_release_all_parked(shm);
 	shm->destroyed = true;
 	wl_list_remove(&shm->display_destroy.link);
 	wl_global_destroy(shm->global);

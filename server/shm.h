@@ -32,6 +32,8 @@ struct sealshm {
 	struct wl_listener display_destroy;
 	struct wl_list resources; /* wl_shm resources, by resource link */
 	struct wl_list clients;	  /* shm_client.link */
+	/* releases the parked mappings (pool.c) once the loop is idle */
+	struct wl_event_source *release_idle;
 
 	enum sealshm_policy policy;
 	uint64_t max_pool_size;
@@ -92,7 +94,10 @@ struct shm_client {
 	uint64_t bytes;
 	/* shm_file.link: the files its pools hold, one fd each */
 	struct wl_list files;
+	/* a mapping no pool or buffer uses any more, kept until idle */
+	struct pool_mapping *parked;
 	bool errored;
+	bool gone; /* the connection is closed */
 };
 
 void shm_log(struct sealshm *shm, enum sealshm_log_level level, const char *fmt,

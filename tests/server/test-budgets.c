@@ -115,6 +115,114 @@ TEST(other_access_mode_is_another_file)
 	check(stats.map_calls == 2);
 }
 
+/*
+ * A pool per buffer, each destroyed before the next is made, all in one
+ * burst: the mapping is parked between them and reused; the idle after
+ * the burst releases it, so the commit after a roundtrip maps anew.
+ */
+static void
+client_churn_one_file(void *data)
+{
+	int fd = make_sealed_memfd(64 * KiB);
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+
+	for (int i = 0; i < 4; i++) {
+		struct wl_shm_pool *pool =
+			wl_shm_create_pool(c->shm, fd, 64 * KiB);
+
+		wl_buffer_destroy(wl_shm_pool_create_buffer(
+			pool, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888));
+		wl_shm_pool_destroy(pool);
+	}
+	client_expect_error(c, NULL, 0);
+	client_commit_fd(c, surface, dup(fd), 64 * KiB, 0, 16, 16, 64,
+			 WL_SHM_FORMAT_ARGB8888);
+	close(fd);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+}
+
+static void
+record_stats(struct wl_resource *surface, struct wl_resource *buffer,
+	     void *data)
+{
+	sealshm_get_stats(fx->shm, data, sizeof(struct sealshm_stats));
+}
+
+TEST(released_mapping_is_reused_until_idle)
+{
+	struct sealshm_stats at_commit = { 0 }, stats;
+
+	fx = fixture_create(NULL, record_stats, &at_commit);
+	test_display_spawn(fx->d, client_churn_one_file, NULL);
+	fixture_run(fx);
+	/* One mmap for the burst, a second after the idle released it. */
+	check_msg(at_commit.map_calls == 2, "%ju map calls",
+		  (uintmax_t)at_commit.map_calls);
+	check(at_commit.mappings_reused == 3);
+	check(at_commit.mappings == 1 && at_commit.fds == 1);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.fds == 0 && stats.mappings == 0 && stats.bytes_mapped == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+/*
+ * A parked mapping never costs a refusal: at the client's limit of one
+ * mapping (or 64 KiB), a pool of another file in the same burst gets
+ * the parked one's room.
+ */
+static void
+client_alternates_files(void *data)
+{
+	int fds[2] = { make_sealed_memfd(64 * KiB), make_sealed_memfd(64 * KiB) };
+	struct test_client *c = test_client_connect();
+
+	for (int i = 0; i < 4; i++) {
+		struct wl_shm_pool *pool =
+			wl_shm_create_pool(c->shm, fds[i % 2], 64 * KiB);
+
+		wl_buffer_destroy(wl_shm_pool_create_buffer(
+			pool, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888));
+		wl_shm_pool_destroy(pool);
+	}
+	client_expect_error(c, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
+	test_client_destroy(c);
+}
+
+static void
+run_parked_within(const struct sealshm_options *opts)
+{
+	struct sealshm_stats stats;
+
+	fx = fixture_create(opts, NULL, NULL);
+	test_display_spawn(fx->d, client_alternates_files, NULL);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.pools_accepted == 4 && stats.pools_rejected == 0);
+	check(stats.map_calls == 4 && stats.mappings_reused == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+}
+
+TEST(parked_mapping_yields_to_the_mapping_budget)
+{
+	struct sealshm_options opts = { .max_mappings_per_client = 1 };
+
+	run_parked_within(&opts);
+}
+
+TEST(parked_mapping_yields_to_the_byte_budget)
+{
+	struct sealshm_options opts = { .max_bytes_per_client = 64 * KiB };
+
+	run_parked_within(&opts);
+}
+
 /* Copy tier: never mapped, so nothing to reuse; the fd is shared. */
 static void
 client_copy_twice(void *data)
