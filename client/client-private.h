@@ -17,6 +17,12 @@
 
 #include "sealshm/client.h"
 
+/* The formats the compositor advertised, as the application passed them. */
+struct client_formats {
+	uint32_t *codes; /* NULL: not told; any format sealshm knows goes */
+	size_t len;
+};
+
 struct sealshm_client_pool {
 	struct wl_shm_pool *wl_pool;
 	int fd;
@@ -36,6 +42,7 @@ struct sealshm_client_pool {
 	struct wl_list swapchain_link;
 	/* No new buffers; destroyed when its last buffer goes. */
 	bool retiring;
+	struct client_formats formats;
 };
 
 struct sealshm_client_buffer {
@@ -58,6 +65,29 @@ struct sealshm_client_buffer {
 	uint64_t last_used;
 	int age;
 };
+
+/** Write a message through the log handler (stderr by default). */
+void
+client_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * Replace the list with a copy of @p count @p codes; NULL or 0 forgets
+ * it.  Returns 0, or -1 with errno ENOMEM (the old list is kept).
+ */
+int
+client_formats_set(struct client_formats *formats, const uint32_t *codes,
+		   size_t count);
+
+void
+client_formats_finish(struct client_formats *formats);
+
+/**
+ * 0 when @p format was advertised (or no list was given); else logs a
+ * line naming it and the advertised ones, and returns -1 with errno
+ * EINVAL.
+ */
+int
+client_formats_check(const struct client_formats *formats, uint32_t format);
 
 /** The page size. */
 size_t

@@ -326,7 +326,16 @@ sealshm_client_pool_destroy(struct sealshm_client_pool *pool)
 	wl_shm_pool_destroy(pool->wl_pool);
 	munmap(pool->base, pool->reserved);
 	close(pool->fd);
+	client_formats_finish(&pool->formats);
 	free(pool);
+}
+
+SEALSHM_EXPORT int
+sealshm_client_pool_set_formats(struct sealshm_client_pool *pool,
+				const uint32_t *formats, size_t count)
+{
+	assert(pool);
+	return client_formats_set(&pool->formats, formats, count);
 }
 
 /*
@@ -388,7 +397,8 @@ sealshm_client_pool_create_buffer(struct sealshm_client_pool *pool,
 
 	assert(pool);
 	assert(!pool->retiring);
-	if (client_buffer_layout(width, height, format, &stride, &slot) < 0)
+	if (client_formats_check(&pool->formats, format) < 0 ||
+	    client_buffer_layout(width, height, format, &stride, &slot) < 0)
 		return NULL;
 
 	buffer = calloc(1, sizeof(*buffer));

@@ -37,6 +37,7 @@ struct sealshm_swapchain {
 	/* Counters of pools already destroyed. */
 	struct sealshm_client_stats retired;
 	uint64_t bytes_peak;
+	struct client_formats formats;
 };
 
 static void
@@ -130,7 +131,16 @@ sealshm_swapchain_destroy(struct sealshm_swapchain *sc)
 		client_buffer_free(buffer, false);
 	wl_list_for_each_safe (pool, ptmp, &sc->pools, swapchain_link)
 		sealshm_client_pool_destroy(pool);
+	client_formats_finish(&sc->formats);
 	free(sc);
+}
+
+SEALSHM_EXPORT int
+sealshm_swapchain_set_formats(struct sealshm_swapchain *sc,
+			      const uint32_t *formats, size_t count)
+{
+	assert(sc);
+	return client_formats_set(&sc->formats, formats, count);
 }
 
 static struct sealshm_client_pool *
@@ -330,7 +340,8 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *sc, int32_t width,
 	size_t slot;
 
 	assert(sc);
-	if (client_buffer_layout(width, height, format, &stride, &slot) < 0)
+	if (client_formats_check(&sc->formats, format) < 0 ||
+	    client_buffer_layout(width, height, format, &stride, &slot) < 0)
 		return NULL;
 	/* Slots freed here are stamped like those released since the last
 	 * acquisition: this one is their first chance of reuse. */

@@ -328,7 +328,8 @@ mapping_create(struct pool *pool, size_t size)
  * munmap.  So the file's largest mapping is parked on its client, one per
  * client, instead of unmapped, and released when the event loop is next
  * idle (after the burst of requests it came in), when the client parks
- * another, closes its connection, or a budget needs room.  Parked, it is
+ * another, sends a pool it cannot serve (another file, or larger than it
+ * covers), closes its connection, or a budget needs room.  Parked, it is
  * still counted against every budget and mapped exactly as before: valid,
  * since nothing can remove the seal it was made under.
  */
@@ -1103,6 +1104,16 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 		close(fd);
 		return;
 	}
+	/*
+	 * A parked mapping only waits for a pool of its own file that it
+	 * covers; any other pool releases it first, so that a client making
+	 * a new file per size never holds the old one's pages meanwhile.
+	 */
+	if (owner->parked &&
+	    (owner->parked->file->dev != facts.st.st_dev ||
+	     owner->parked->file->ino != facts.st.st_ino ||
+	     owner->parked->reserved < (size_t)size))
+		pool_release_parked(owner);
 	/* From here on the file owns the fd. */
 	file = pool_file(owner, shm_resource, fd, &facts);
 	if (!file)

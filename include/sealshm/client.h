@@ -39,6 +39,12 @@
  * There is no fallback to shm_open or temporary files: a kernel without
  * memfd sealing is an error the caller sees (ENOSYS).
  *
+ * Formats: the helper knows each format's pixel size, but not which ones
+ * the compositor advertised unless told (sealshm_client_pool_set_formats(),
+ * sealshm_swapchain_set_formats()); ARGB8888 and XRGB8888 are advertised
+ * by every wl_shm.  Immutable buffers are not checked: use those two, or
+ * check the format yourself.
+ *
  * Threading: objects are not thread-safe; use them from the thread that
  * dispatches their wl_display's queue (the queue of the wl_shm they were
  * made from).  Errors: functions that can fail return NULL or -1 and set
@@ -109,7 +115,8 @@ sealshm_client_pool_destroy(struct sealshm_client_pool *pool);
 /**
  * Make a buffer of @p width x @p height pixels of @p format (a
  * wl_shm.format code whose pixel size sealshm knows; the server must
- * advertise it too) in the lowest page-aligned free slot that fits,
+ * advertise it too, which is checked when the pool was given the
+ * advertised list) in the lowest page-aligned free slot that fits,
  * growing the pool (at least doubling it) when none does.  The slot's
  * pages are allocated now.  The stride is width times the pixel size,
  * rounded up to a multiple of 4 bytes that stays a multiple of the pixel
@@ -117,15 +124,37 @@ sealshm_client_pool_destroy(struct sealshm_client_pool *pool);
  *
  * The returned buffer has no wl_buffer listener: the caller may add one
  * to the wl_buffer to track release.
- * @return NULL with errno set (EINVAL: width or height <= 0 or unknown
- * format; EOVERFLOW: the buffer or the grown pool would exceed INT32_MAX
- * bytes or the pool's address reservation; ENOMEM or ENOSPC: no memory
- * for the pages).
+ * @return NULL with errno set (EINVAL: width or height <= 0, unknown
+ * format, or one not in the list given to
+ * sealshm_client_pool_set_formats(); EOVERFLOW: the buffer or the grown
+ * pool would exceed INT32_MAX bytes or the pool's address reservation;
+ * ENOMEM or ENOSPC: no memory for the pages).
  */
 struct sealshm_client_buffer *
 sealshm_client_pool_create_buffer(struct sealshm_client_pool *pool,
 				  int32_t width, int32_t height,
 				  uint32_t format);
+
+/**
+ * Tell the pool which formats the compositor advertised: the
+ * wl_shm.format events of its wl_shm, as the application's own wl_shm
+ * listener collected them (they arrive in the roundtrip after binding).
+ * From then on sealshm_client_pool_create_buffer() refuses any other
+ * format before sending anything, with EINVAL and one line through the
+ * log handler (see sealshm_client_set_log_handler()) that names the format
+ * and the advertised ones, instead of the compositor ending the
+ * connection with invalid_format.  Call it again when a late format event
+ * arrives.  The list is copied; NULL or @p count 0 forgets it: then any
+ * format sealshm knows is sent, as before the first call.
+ *
+ * Why the application passes them: libwayland-client gives a wl_shm one
+ * listener, the application's, and no way for a library holding only the
+ * wl_shm to see its events.
+ * @return 0, or -1 with errno ENOMEM (the previous list stays).
+ */
+int
+sealshm_client_pool_set_formats(struct sealshm_client_pool *pool,
+				const uint32_t *formats, size_t count);
 
 /** The pool's size in bytes now (what the server was told). */
 size_t
@@ -261,6 +290,33 @@ sealshm_swapchain_acquire(struct sealshm_swapchain *swapchain,
 void
 sealshm_swapchain_cancel(struct sealshm_swapchain *swapchain,
 			 struct sealshm_client_buffer *buffer);
+
+/**
+ * As sealshm_client_pool_set_formats(), for sealshm_swapchain_acquire():
+ * an unadvertised format is refused with EINVAL and a log line before the
+ * swapchain drops or makes any buffer.
+ * @return 0, or -1 with errno ENOMEM (the previous list stays).
+ */
+int
+sealshm_swapchain_set_formats(struct sealshm_swapchain *swapchain,
+			      const uint32_t *formats, size_t count);
+
+/**
+ * Receives each message of the library: one line per mistake it refused
+ * locally, without a trailing newline (today only an unadvertised format;
+ * errors the caller can handle are reported through errno alone).
+ */
+typedef void (*sealshm_client_log_func_t)(const char *message,
+					  void *user_data);
+
+/**
+ * Send the library's messages to @p handler; NULL restores the default,
+ * which writes "sealshm-client: MESSAGE" and a newline to stderr.
+ * Process-wide: set it before other threads use the library.
+ */
+void
+sealshm_client_set_log_handler(sealshm_client_log_func_t handler,
+			       void *user_data);
 
 /**
  * Counters summed over the swapchain's pools, including retired ones;

@@ -58,7 +58,9 @@
  *
  * Resources: one fd per file per client, held while pools or buffers of
  * that file live (the same file sent as many pools shares it, and a new
- * pool reuses the file's mapping when it covers the pool), bounded by the
+ * pool reuses the file's mapping when it covers the pool; the file's
+ * largest mapping outlives its last pool and buffer until the event loop
+ * is next idle, so a pool per buffer reuses it too), bounded by the
  * per-client and compositor-wide budgets of struct sealshm_options;
  * sealshm_create() raises the RLIMIT_NOFILE soft limit to the hard limit.
  *
@@ -341,7 +343,11 @@ struct sealshm_stats {
 	uint64_t clients_disconnected;
 	/** Copy policy: accesses that found the client's file truncated. */
 	uint64_t copy_short_reads;
-	/** Held now, by all clients: buffers, mappings, pool fds. */
+	/**
+	 * Held now, by all clients: buffers, mappings, pool fds.  A
+	 * mapping parked after its last pool or buffer (and its file's fd)
+	 * is counted until the event loop is next idle.
+	 */
 	uint64_t buffers;
 	uint64_t mappings;
 	uint64_t fds;

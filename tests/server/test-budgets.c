@@ -170,57 +170,83 @@ TEST(released_mapping_is_reused_until_idle)
 }
 
 /*
- * A parked mapping never costs a refusal: at the client's limit of one
- * mapping (or 64 KiB), a pool of another file in the same burst gets
- * the parked one's room.
+ * A parked mapping only waits for its own file: a pool of another file,
+ * in the same burst, releases it before anything is mapped.
  */
 static void
-client_alternates_files(void *data)
+client_switches_files(void *data)
 {
-	int fds[2] = { make_sealed_memfd(64 * KiB), make_sealed_memfd(64 * KiB) };
+	int x = make_sealed_memfd(64 * KiB), y = make_sealed_memfd(64 * KiB);
 	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, x, 64 * KiB);
 
-	for (int i = 0; i < 4; i++) {
-		struct wl_shm_pool *pool =
-			wl_shm_create_pool(c->shm, fds[i % 2], 64 * KiB);
-
-		wl_buffer_destroy(wl_shm_pool_create_buffer(
-			pool, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888));
-		wl_shm_pool_destroy(pool);
-	}
-	client_expect_error(c, NULL, 0);
-	close(fds[0]);
-	close(fds[1]);
+	wl_buffer_destroy(wl_shm_pool_create_buffer(pool, 0, 16, 16, 64,
+						    WL_SHM_FORMAT_ARGB8888));
+	wl_shm_pool_destroy(pool);
+	client_commit_fd(c, surface, y, 64 * KiB, 0, 16, 16, 64,
+			 WL_SHM_FORMAT_ARGB8888);
+	close(x);
+	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }
 
-static void
-run_parked_within(const struct sealshm_options *opts)
+TEST(pool_of_another_file_releases_the_parked_mapping)
 {
-	struct sealshm_stats stats;
+	struct sealshm_stats at_commit = { 0 };
 
-	fx = fixture_create(opts, NULL, NULL);
-	test_display_spawn(fx->d, client_alternates_files, NULL);
+	fx = fixture_create(NULL, record_stats, &at_commit);
+	test_display_spawn(fx->d, client_switches_files, NULL);
 	fixture_run(fx);
-	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
-	check(stats.pools_accepted == 4 && stats.pools_rejected == 0);
-	check(stats.map_calls == 4 && stats.mappings_reused == 0);
+	check(at_commit.map_calls == 2);
+	check_msg(at_commit.mappings == 1 && at_commit.fds == 1,
+		  "%ju mappings, %ju fds", (uintmax_t)at_commit.mappings,
+		  (uintmax_t)at_commit.fds);
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
 }
 
-TEST(parked_mapping_yields_to_the_mapping_budget)
+/*
+ * A parked mapping never costs a refusal: at the client's limit of 96 KiB,
+ * a live 32 KiB pool grows to 64 KiB in the same burst that parked a
+ * 64 KiB mapping of another file, and gets the parked one's room.
+ */
+static void
+client_grows_beside_parked(void *data)
 {
-	struct sealshm_options opts = { .max_mappings_per_client = 1 };
+	int x = make_sealed_memfd(64 * KiB), y = make_sealed_memfd(64 * KiB);
+	struct test_client *c = test_client_connect();
+	struct wl_shm_pool *live = wl_shm_create_pool(c->shm, y, 32 * KiB);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
+		live, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, x, 64 * KiB);
 
-	run_parked_within(&opts);
+	wl_buffer_destroy(wl_shm_pool_create_buffer(pool, 0, 16, 16, 64,
+						    WL_SHM_FORMAT_ARGB8888));
+	wl_shm_pool_destroy(pool);
+	wl_shm_pool_resize(live, 64 * KiB);
+	client_expect_error(c, NULL, 0);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(live);
+	close(x);
+	close(y);
+	test_client_destroy(c);
 }
 
 TEST(parked_mapping_yields_to_the_byte_budget)
 {
-	struct sealshm_options opts = { .max_bytes_per_client = 64 * KiB };
+	struct sealshm_options opts = { .max_bytes_per_client = 96 * KiB };
+	struct sealshm_stats stats;
 
-	run_parked_within(&opts);
+	fx = fixture_create(&opts, NULL, NULL);
+	test_display_spawn(fx->d, client_grows_beside_parked, NULL);
+	fixture_run(fx);
+	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
+	check(stats.pools_accepted == 2 && stats.pools_rejected == 0);
+	check(stats.resizes_accepted == 1 && stats.resizes_rejected == 0);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
 }
 
 /* Copy tier: never mapped, so nothing to reuse; the fd is shared. */

@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# library-only-test.sh SOURCE_ROOT LIBVERSION CC...: the libraries alone
+# (-Ddemo=false -Dtests=false -Dbench=false) configure, build and install
+# with pkg-config seeing nothing but libwayland (and libffi, which its .pc
+# files require) and pixman: no wayland-protocols, no libpng.  Then the
+# installed files are exactly the libraries, their headers and .pc files
+# and sealshm-run, and the two mini programs build and run against them
+# with that same pkg-config view.
+#
+# KEEP_INSTALL_TEST=1 keeps the temporary directory for inspection.
+set -eu
+
+src=$(cd "$1" && pwd)
+libversion=$2
+shift 2
+cc=$*
+here=$(cd "$(dirname "$0")" && pwd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealshm-library-only.XXXXXX")
+if [ -z "${KEEP_INSTALL_TEST:-}" ]; then
+	trap 'rm -rf "$tmp"' EXIT
+else
+	echo "keeping $tmp"
+fi
+prefix=$tmp/prefix
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+echo "--- a pkg-config view of libwayland and pixman only"
+view=$tmp/pkgconfig
+mkdir "$view"
+for pc in wayland-server wayland-client wayland-scanner pixman-1 libffi; do
+	dir=$(pkg-config --variable=pcfiledir "$pc") || {
+		echo "FAIL: $pc.pc is not installed" >&2
+		exit 1
+	}
+	cp "$dir/$pc.pc" "$view/"
+done
+export PKG_CONFIG_LIBDIR="$view"
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR || true
+for hidden in wayland-protocols libpng; do
+	if pkg-config --exists "$hidden"; then
+		fail "the view still shows $hidden"
+	fi
+done
+
+echo "--- configure, build and install the libraries into $prefix"
+if ! env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
+	--libdir=lib -Ddemo=false -Dtests=false -Dbench=false \
+	-Dman-pages=disabled >"$tmp/setup.log" 2>&1; then
+	cat "$tmp/setup.log" >&2
+	echo "FAIL: meson setup of the libraries alone" >&2
+	exit 1
+fi
+if ! meson compile -C "$tmp/build" -j 2 >"$tmp/compile.log" 2>&1; then
+	tail -n 40 "$tmp/compile.log" >&2
+	echo "FAIL: build of the libraries alone" >&2
+	exit 1
+fi
+meson install -C "$tmp/build" --no-rebuild --quiet
+
+expected=$({
+	for lib in server client wl-shm; do
+		[ "$lib" = wl-shm ] || echo "include/sealshm/$lib.h"
+		echo "lib/pkgconfig/sealshm-$lib.pc"
+		for suffix in "" .0 ".$libversion"; do
+			echo "lib/libsealshm-$lib.so$suffix"
+		done
+	done
+	echo "bin/sealshm-run"
+	} | LC_ALL=C sort)
+installed=$(cd "$prefix" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort)
+if [ "$installed" != "$expected" ]; then
+	echo "expected:" >&2
+	echo "$expected" | sed 's/^/  /' >&2
+	echo "found:" >&2
+	echo "$installed" | sed 's/^/  /' >&2
+	fail "the library-only install is not exactly the libraries"
+fi
+
+echo "--- build and run the mini programs against it"
+export PKG_CONFIG_LIBDIR="$view:$prefix/lib/pkgconfig"
+cflags="-std=c11 -Wall -Wextra -Wno-unused-parameter -Werror"
+for pair in compositor:server client:client; do
+	prog=mini-${pair%%:*}
+	# shellcheck disable=SC2046,SC2086
+	if ! $cc $cflags -o "$tmp/$prog" "$here/$prog.c" \
+		$(pkg-config --cflags --libs "sealshm-${pair#*:}"); then
+		fail "$prog does not build against the library-only install"
+	fi
+done
+export LD_LIBRARY_PATH="$prefix/lib"
+export XDG_RUNTIME_DIR="$tmp/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset WAYLAND_DISPLAY WAYLAND_SOCKET
+if [ "$failures" -eq 0 ] &&
+   ! "$tmp/mini-compositor" 4 "$tmp/mini-client" 4; then
+	fail "mini-client against mini-compositor"
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures failures" >&2
+	exit 1
+fi
+echo "the libraries build, install and run with only libwayland and pixman"
