@@ -364,11 +364,19 @@ struct sealshm_stats {
 /**
  * Create the wl_shm global (version 2) on @p display and advertise the
  * formats.  Call at most once per display, instead of
- * wl_display_init_shm().
+ * wl_display_init_shm(): a second call fails with EEXIST and a log line.
+ *
+ * A wl_shm global that libwayland made (wl_display_init_shm(), which
+ * wlroots' wlr_renderer_init_wl_shm() and wlr_renderer_init_wl_display()
+ * call) cannot be detected: libwayland-server 1.21 offers no way to list
+ * a display's globals.  Remove that call; with both globals clients may
+ * bind either, and buffers of libwayland's come back NULL from
+ * sealshm_buffer_from_resource().
  *
  * @param options NULL for all defaults; copied.
  * @return the new object, or NULL with errno set (EINVAL for bad options,
- * ENOMEM).  Destroyed by sealshm_destroy() or with the display.
+ * logged with the option and its value; EEXIST; ENOMEM).  Destroyed by
+ * sealshm_destroy() or with the display.
  */
 struct sealshm *
 sealshm_create(struct wl_display *display,
