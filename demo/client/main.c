@@ -254,7 +254,11 @@ setup(struct client *c)
 		return -1;
 	}
 	c->swapchain = sealshm_swapchain_create(g->shm);
-	if (!c->swapchain) {
+	/* So that a format the compositor lacks is refused here, not by a
+	 * protocol error. */
+	if (!c->swapchain ||
+	    sealshm_swapchain_set_formats(c->swapchain, g->shm_formats,
+					  g->shm_formats_len) < 0) {
 		fprintf(stderr, "sealshm-demo-client: no swapchain: %s\n",
 			strerror(errno));
 		return -1;

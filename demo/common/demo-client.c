@@ -20,6 +20,20 @@ static const struct xdg_wm_base_listener wm_base_listener = {
 };
 
 static void
+handle_shm_format(void *data, struct wl_shm *shm, uint32_t format)
+{
+	struct demo_globals *g = data;
+	size_t max = sizeof(g->shm_formats) / sizeof(g->shm_formats[0]);
+
+	if (g->shm_formats_len < max)
+		g->shm_formats[g->shm_formats_len++] = format;
+}
+
+static const struct wl_shm_listener shm_listener = {
+	.format = handle_shm_format,
+};
+
+static void
 handle_global(void *data, struct wl_registry *registry, uint32_t name,
 	      const char *interface, uint32_t version)
 {
@@ -35,6 +49,7 @@ handle_global(void *data, struct wl_registry *registry, uint32_t name,
 			registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
 		g->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+		wl_shm_add_listener(g->shm, &shm_listener, g);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		g->wm_base = wl_registry_bind(registry, name,
 					      &xdg_wm_base_interface, 1);
@@ -73,6 +88,8 @@ int
 demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
 {
 	if (demo_globals_start(g, compositor_version) < 0)
+		return -1;
+	if (wl_display_roundtrip(g->display) < 0)
 		return -1;
 	return wl_display_roundtrip(g->display) < 0 ? -1 : 0;
 }

@@ -27,6 +27,9 @@ struct demo_globals {
 	struct xdg_wm_base *wm_base; /* answers pings by itself */
 	struct wl_seat *seat;	     /* the first seat, version <= 5 */
 	uint32_t compositor_version; /* wl_compositor's, when bound */
+	/* wl_shm.format events, after the roundtrip that follows binding */
+	uint32_t shm_formats[64];
+	size_t shm_formats_len;
 };
 
 /**
@@ -40,7 +43,8 @@ int
 demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
 
 /**
- * demo_globals_start() and a roundtrip.  -1 with errno when connecting
+ * demo_globals_start() and two roundtrips (the second collects the
+ * wl_shm formats).  -1 with errno when connecting
  * (then g->display is NULL) or the roundtrip failed; the caller checks for
  * the globals it needs and calls demo_globals_finish() in every case.
  */
