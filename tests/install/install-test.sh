@@ -25,23 +25,9 @@ cc=$*
 here=$(cd "$(dirname "$0")" && pwd)
 frames=6
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealshm-install-test.XXXXXX")
-if [ -z "${KEEP_INSTALL_TEST:-}" ]; then
-	trap 'rm -rf "$tmp"' EXIT
-else
-	echo "keeping $tmp"
-fi
+. "$here/lib.sh"
+tmp_dir sealshm-install-test
 prefix=$tmp/prefix
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-step() {
-	echo "--- $*"
-}
 
 step "configure, build and install into $prefix"
 # The sanitizer and coverage settings of the build under test would only
@@ -173,24 +159,13 @@ step "build against the installed pkg-config files only"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR C_INCLUDE_PATH CPATH \
 	LIBRARY_PATH || true
-cflags="-std=c11 -Wall -Wextra -Wno-unused-parameter -Werror"
-for pair in compositor:server client:client; do
-	prog=mini-${pair%%:*}
-	pc=sealshm-${pair#*:}
-	# shellcheck disable=SC2046,SC2086
-	if ! $cc $cflags -o "$tmp/$prog" "$here/$prog.c" \
-		$(pkg-config --cflags --libs "$pc"); then
-		fail "$prog does not build with pkg-config $pc"
-		echo "$failures failures" >&2
-		exit 1
-	fi
-done
+if ! build_minis; then
+	echo "$failures failures" >&2
+	exit 1
+fi
 
 step "run mini-client against mini-compositor"
 export LD_LIBRARY_PATH="$libdir"
-export XDG_RUNTIME_DIR="$tmp/run"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET
 for pair in compositor:server client:client; do
 	prog=mini-${pair%%:*}
 	lib=libsealshm-${pair#*:}.so.0
@@ -200,9 +175,7 @@ for pair in compositor:server client:client; do
 		fail "$prog does not load $lib from $libdir"
 	fi
 done
-if ! "$tmp/mini-compositor" "$frames" "$tmp/mini-client" "$frames"; then
-	fail "mini-client against mini-compositor"
-fi
+run_minis "$frames"
 
 step "the installed sealshm-run preloads the installed shim"
 # No LD_LIBRARY_PATH: the shim finds libsealshm-server by its RUNPATH.

@@ -18,21 +18,11 @@ shift 2
 cc=$*
 here=$(cd "$(dirname "$0")" && pwd)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealshm-library-only.XXXXXX")
-if [ -z "${KEEP_INSTALL_TEST:-}" ]; then
-	trap 'rm -rf "$tmp"' EXIT
-else
-	echo "keeping $tmp"
-fi
+. "$here/lib.sh"
+tmp_dir sealshm-library-only
 prefix=$tmp/prefix
-failures=0
 
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-echo "--- a pkg-config view of libwayland and pixman only"
+step "a pkg-config view of libwayland and pixman only"
 view=$tmp/pkgconfig
 mkdir "$view"
 for pc in wayland-server wayland-client wayland-scanner pixman-1 libffi; do
@@ -50,7 +40,7 @@ for hidden in wayland-protocols libpng; do
 	fi
 done
 
-echo "--- configure, build and install the libraries into $prefix"
+step "configure, build and install the libraries into $prefix"
 if ! env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
 	--libdir=lib -Ddemo=false -Dtests=false -Dbench=false \
 	-Dman-pages=disabled >"$tmp/setup.log" 2>&1; then
@@ -84,25 +74,10 @@ if [ "$installed" != "$expected" ]; then
 	fail "the library-only install is not exactly the libraries"
 fi
 
-echo "--- build and run the mini programs against it"
+step "build and run the mini programs against it"
 export PKG_CONFIG_LIBDIR="$view:$prefix/lib/pkgconfig"
-cflags="-std=c11 -Wall -Wextra -Wno-unused-parameter -Werror"
-for pair in compositor:server client:client; do
-	prog=mini-${pair%%:*}
-	# shellcheck disable=SC2046,SC2086
-	if ! $cc $cflags -o "$tmp/$prog" "$here/$prog.c" \
-		$(pkg-config --cflags --libs "sealshm-${pair#*:}"); then
-		fail "$prog does not build against the library-only install"
-	fi
-done
 export LD_LIBRARY_PATH="$prefix/lib"
-export XDG_RUNTIME_DIR="$tmp/run"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET
-if [ "$failures" -eq 0 ] &&
-   ! "$tmp/mini-compositor" 4 "$tmp/mini-client" 4; then
-	fail "mini-client against mini-compositor"
-fi
+build_minis && run_minis 4
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures failures" >&2

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+#
+# Shared by install-test.sh and library-only-test.sh (sourced, after
+# `set -eu` and with $cc and $here set): a temporary directory, failure
+# counting, and building and running the two mini programs.
+
+# tmp_dir NAME: make $tmp, removed on exit unless KEEP_INSTALL_TEST=1.
+tmp_dir() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	if [ -z "${KEEP_INSTALL_TEST:-}" ]; then
+		trap 'rm -rf "$tmp"' EXIT
+	else
+		echo "keeping $tmp"
+	fi
+}
+
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+step() {
+	echo "--- $*"
+}
+
+# build_minis: mini-compositor and mini-client in $tmp, each with nothing
+# but `pkg-config --cflags --libs` of its library, as pkg-config sees it
+# now.  Returns 1 when one does not build.
+build_minis() {
+	cflags="-std=c11 -Wall -Wextra -Wno-unused-parameter -Werror"
+	for pair in compositor:server client:client; do
+		prog=mini-${pair%%:*}
+		pc=sealshm-${pair#*:}
+		# shellcheck disable=SC2046,SC2086
+		if ! $cc $cflags -o "$tmp/$prog" "$here/$prog.c" \
+			$(pkg-config --cflags --libs "$pc"); then
+			fail "$prog does not build with pkg-config $pc"
+			return 1
+		fi
+	done
+}
+
+# run_minis FRAMES: mini-client against mini-compositor, in a runtime
+# directory of their own.
+run_minis() {
+	export XDG_RUNTIME_DIR="$tmp/run"
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	unset WAYLAND_DISPLAY WAYLAND_SOCKET
+	if ! "$tmp/mini-compositor" "$1" "$tmp/mini-client" "$1"; then
+		fail "mini-client against mini-compositor"
+	fi
+}
