@@ -253,9 +253,14 @@ setup(struct client *c)
 			"wl_compositor (version 4), wl_shm or xdg_wm_base\n");
 		return -1;
 	}
+	/* The wl_shm formats, so that a format the compositor lacks is
+	 * refused here rather than by a protocol error. */
+	if (wl_display_roundtrip(g->display) < 0) {
+		fprintf(stderr, "sealshm-demo-client: lost the compositor: %s\n",
+			strerror(errno));
+		return -1;
+	}
 	c->swapchain = sealshm_swapchain_create(g->shm);
-	/* So that a format the compositor lacks is refused here, not by a
-	 * protocol error. */
 	if (!c->swapchain ||
 	    sealshm_swapchain_set_formats(c->swapchain, g->shm_formats,
 					  g->shm_formats_len) < 0) {

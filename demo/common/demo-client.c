@@ -89,8 +89,6 @@ demo_globals_connect(struct demo_globals *g, uint32_t compositor_version)
 {
 	if (demo_globals_start(g, compositor_version) < 0)
 		return -1;
-	if (wl_display_roundtrip(g->display) < 0)
-		return -1;
 	return wl_display_roundtrip(g->display) < 0 ? -1 : 0;
 }
 

@@ -43,8 +43,8 @@ int
 demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
 
 /**
- * demo_globals_start() and two roundtrips (the second collects the
- * wl_shm formats).  -1 with errno when connecting
+ * demo_globals_start() and a roundtrip (the wl_shm formats arrive in the
+ * next one).  -1 with errno when connecting
  * (then g->display is NULL) or the roundtrip failed; the caller checks for
  * the globals it needs and calls demo_globals_finish() in every case.
  */
