@@ -71,16 +71,26 @@ static const struct wl_registry_listener registry_listener = {
 	.global_remove = handle_global_remove,
 };
 
-int
-demo_globals_start(struct demo_globals *g, uint32_t compositor_version)
+void
+demo_globals_start_display(struct demo_globals *g, struct wl_display *display,
+			   uint32_t compositor_version)
 {
 	memset(g, 0, sizeof(*g));
 	g->compositor_version = compositor_version;
-	g->display = wl_display_connect(NULL);
-	if (!g->display)
-		return -1;
+	g->display = display;
 	g->registry = wl_display_get_registry(g->display);
 	wl_registry_add_listener(g->registry, &registry_listener, g);
+}
+
+int
+demo_globals_start(struct demo_globals *g, uint32_t compositor_version)
+{
+	struct wl_display *display = wl_display_connect(NULL);
+
+	memset(g, 0, sizeof(*g));
+	if (!display)
+		return -1;
+	demo_globals_start_display(g, display, compositor_version);
 	return 0;
 }
 

@@ -43,6 +43,15 @@ int
 demo_globals_start(struct demo_globals *g, uint32_t compositor_version);
 
 /**
+ * As demo_globals_start(), on a connection the caller made (for example
+ * wl_display_connect_to_fd() on a socketpair); demo_globals_finish()
+ * disconnects it.
+ */
+void
+demo_globals_start_display(struct demo_globals *g, struct wl_display *display,
+			   uint32_t compositor_version);
+
+/**
  * demo_globals_start() and a roundtrip (the wl_shm formats arrive in the
  * next one).  -1 with errno when connecting
  * (then g->display is NULL) or the roundtrip failed; the caller checks for

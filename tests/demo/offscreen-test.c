@@ -26,9 +26,9 @@
 #include <wayland-server-core.h>
 
 #include "comp.h"
+#include "demo-client.h"
 #include "test-client.h"
 #include "test-runner.h"
-#include "xdg-shell-client-protocol.h"
 
 #define OUTPUT_WIDTH 320
 #define OUTPUT_HEIGHT 240
@@ -39,12 +39,8 @@ struct fixture {
 	struct comp_server *server;
 	struct wl_event_loop *loop;
 	struct wl_client *server_client;
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	uint32_t configure_serial;
-	bool configured;
+	struct demo_globals g;
+	struct demo_toplevel window;
 	bool released;
 	bool frame_done;
 };
@@ -56,45 +52,6 @@ column_colour(int32_t x)
 {
 	return 0xff800000u | (uint32_t)(x >> 8) << 8 | (uint32_t)(x & 0xff);
 }
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct fixture *f = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0)
-		f->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 4);
-	else if (strcmp(interface, wl_shm_interface.name) == 0)
-		f->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (strcmp(interface, xdg_wm_base_interface.name) == 0)
-		f->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
-};
-
-static void
-handle_configure(void *data, struct xdg_surface *surface, uint32_t serial)
-{
-	struct fixture *f = data;
-
-	f->configure_serial = serial;
-	f->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = handle_configure,
-};
 
 static void
 handle_release(void *data, struct wl_buffer *buffer)
@@ -126,18 +83,19 @@ static const struct wl_callback_listener frame_listener = {
 static void
 pump(struct fixture *f)
 {
-	struct pollfd pfd = { wl_display_get_fd(f->display), POLLIN, 0 };
+	struct wl_display *display = f->g.display;
+	struct pollfd pfd = { wl_display_get_fd(display), POLLIN, 0 };
 
-	check(wl_display_flush(f->display) >= 0);
+	check(wl_display_flush(display) >= 0);
 	check(wl_event_loop_dispatch(f->loop, 5) == 0);
 	wl_display_flush_clients(comp_server_get_display(f->server));
-	while (wl_display_prepare_read(f->display) != 0)
-		check(wl_display_dispatch_pending(f->display) >= 0);
+	while (wl_display_prepare_read(display) != 0)
+		check(wl_display_dispatch_pending(display) >= 0);
 	if (poll(&pfd, 1, 5) > 0)
-		check(wl_display_read_events(f->display) == 0);
+		check(wl_display_read_events(display) == 0);
 	else
-		wl_display_cancel_read(f->display);
-	check(wl_display_dispatch_pending(f->display) >= 0);
+		wl_display_cancel_read(display);
+	check(wl_display_dispatch_pending(display) >= 0);
 }
 
 /* Commit and wait for the frame that shows it (at most 5 s). */
@@ -203,10 +161,7 @@ TEST(pixels_off_the_output_are_read_when_they_show)
 		.height = OUTPUT_HEIGHT,
 	};
 	struct fixture f = { 0 };
-	struct wl_registry *registry;
 	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 	uint32_t *pixels;
@@ -219,22 +174,17 @@ TEST(pixels_off_the_output_are_read_when_they_show)
 	f.server_client =
 		wl_client_create(comp_server_get_display(f.server), fds[0]);
 	check(f.server_client);
-	f.display = wl_display_connect_to_fd(fds[1]);
-	check(f.display);
-	registry = wl_display_get_registry(f.display);
-	wl_registry_add_listener(registry, &registry_listener, &f);
+	demo_globals_start_display(&f.g, wl_display_connect_to_fd(fds[1]), 4);
+	check(f.g.display);
 	pump(&f);
 	pump(&f);
-	check(f.compositor && f.shm && f.wm_base);
+	check(f.g.compositor && f.g.shm && f.g.wm_base);
 
-	surface = wl_compositor_create_surface(f.compositor);
-	xdg_surface = xdg_wm_base_get_xdg_surface(f.wm_base, surface);
-	xdg_surface_add_listener(xdg_surface, &xdg_surface_listener, &f);
-	toplevel = xdg_surface_get_toplevel(xdg_surface);
+	demo_toplevel_init(&f.window, &f.g, "offscreen", NULL, NULL, NULL);
+	surface = f.window.surface;
 	wl_surface_commit(surface);
-	while (!f.configured)
+	while (!f.window.configured)
 		pump(&f);
-	xdg_surface_ack_configure(xdg_surface, f.configure_serial);
 
 	fd = test_client_make_memfd(WIDTH * HEIGHT * 4,
 				    F_SEAL_SHRINK | F_SEAL_SEAL);
@@ -244,7 +194,7 @@ TEST(pixels_off_the_output_are_read_when_they_show)
 	for (y = 0; y < HEIGHT; y++)
 		for (x = 0; x < WIDTH; x++)
 			pixels[y * WIDTH + x] = column_colour(x);
-	pool = wl_shm_create_pool(f.shm, fd, WIDTH * HEIGHT * 4);
+	pool = wl_shm_create_pool(f.g.shm, fd, WIDTH * HEIGHT * 4);
 	buffer = wl_shm_pool_create_buffer(pool, 0, WIDTH, HEIGHT, WIDTH * 4,
 					   WL_SHM_FORMAT_XRGB8888);
 	wl_buffer_add_listener(buffer, &buffer_listener, &f);
@@ -277,14 +227,8 @@ TEST(pixels_off_the_output_are_read_when_they_show)
 
 	check(munmap(pixels, WIDTH * HEIGHT * 4) == 0);
 	wl_buffer_destroy(buffer);
-	xdg_toplevel_destroy(toplevel);
-	xdg_surface_destroy(xdg_surface);
-	wl_surface_destroy(surface);
-	xdg_wm_base_destroy(f.wm_base);
-	wl_shm_destroy(f.shm);
-	wl_compositor_destroy(f.compositor);
-	wl_registry_destroy(registry);
+	demo_toplevel_finish(&f.window);
 	pump(&f);
-	wl_display_disconnect(f.display);
+	demo_globals_finish(&f.g);
 	comp_server_destroy(f.server);
 }
