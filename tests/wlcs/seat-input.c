@@ -26,6 +26,7 @@
 #include <wlcs/display_server.h>
 #include <wlcs/pointer.h>
 
+#include "demo-client.h"
 #include "test-client.h"
 #include "test-runner.h"
 #include "wlcs-keyboard.h"
@@ -49,12 +50,7 @@ struct window {
 };
 
 struct client {
-	struct wl_display *display;
-	struct wl_registry *registry;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_seat *seat;
+	struct demo_globals g;
 	struct wl_keyboard *keyboard;
 	struct wl_pointer *pointer;
 	bool keymap;
@@ -68,35 +64,6 @@ struct client {
 	unsigned int keys_seen;
 	uint32_t mods_depressed;
 	uint32_t button_serial;
-};
-
-static void
-handle_global(void *data, struct wl_registry *registry, uint32_t name,
-	      const char *interface, uint32_t version)
-{
-	struct client *c = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0)
-		c->compositor = wl_registry_bind(registry, name,
-						 &wl_compositor_interface, 4);
-	else if (strcmp(interface, wl_shm_interface.name) == 0)
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (strcmp(interface, xdg_wm_base_interface.name) == 0)
-		c->wm_base = wl_registry_bind(registry, name,
-					      &xdg_wm_base_interface, 1);
-	else if (strcmp(interface, wl_seat_interface.name) == 0)
-		c->seat =
-			wl_registry_bind(registry, name, &wl_seat_interface, 5);
-}
-
-static void
-handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = handle_global,
-	.global_remove = handle_global_remove,
 };
 
 static void
@@ -318,7 +285,7 @@ make_buffer(struct client *c)
 
 	fd = test_client_make_memfd((uint64_t)size,
 				    F_SEAL_SHRINK | F_SEAL_SEAL);
-	pool = wl_shm_create_pool(c->shm, fd, size);
+	pool = wl_shm_create_pool(c->g.shm, fd, size);
 	buffer = wl_shm_pool_create_buffer(pool, 0, SIZE, SIZE, SIZE * 4,
 					   WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
@@ -332,20 +299,20 @@ map_window(struct client *c, struct window *w)
 {
 	wl_surface_commit(w->surface);
 	while (!w->configured)
-		check(wl_display_dispatch(c->display) >= 0);
+		check(wl_display_dispatch(c->g.display) >= 0);
 	xdg_surface_ack_configure(w->xdg_surface, w->configure_serial);
 	w->buffer = make_buffer(c);
 	wl_surface_attach(w->surface, w->buffer, 0, 0);
 	wl_surface_commit(w->surface);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 }
 
 static void
 make_toplevel(struct client *c, struct window *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->surface = wl_compositor_create_surface(c->compositor);
-	w->xdg_surface = xdg_wm_base_get_xdg_surface(c->wm_base, w->surface);
+	w->surface = wl_compositor_create_surface(c->g.compositor);
+	w->xdg_surface = xdg_wm_base_get_xdg_surface(c->g.wm_base, w->surface);
 	xdg_surface_add_listener(w->xdg_surface, &xdg_surface_listener, w);
 	w->toplevel = xdg_surface_get_toplevel(w->xdg_surface);
 	xdg_toplevel_add_listener(w->toplevel, &toplevel_listener, w);
@@ -394,18 +361,19 @@ start(struct fixture *f)
 		  f->server->version);
 	f->server->start(f->server);
 
-	c->display = wl_display_connect_to_fd(
-		f->server->create_client_socket(f->server));
-	check(c->display);
-	c->registry = wl_display_get_registry(c->display);
-	wl_registry_add_listener(c->registry, &registry_listener, c);
-	check(wl_display_roundtrip(c->display) >= 0);
-	check(c->compositor && c->shm && c->wm_base && c->seat);
-	c->keyboard = wl_seat_get_keyboard(c->seat);
+	demo_globals_start_display(
+		&c->g,
+		wl_display_connect_to_fd(
+			f->server->create_client_socket(f->server)),
+		4);
+	check(c->g.display);
+	check(wl_display_roundtrip(c->g.display) >= 0);
+	check(c->g.compositor && c->g.shm && c->g.wm_base && c->g.seat);
+	c->keyboard = wl_seat_get_keyboard(c->g.seat);
 	wl_keyboard_add_listener(c->keyboard, &keyboard_listener, c);
-	c->pointer = wl_seat_get_pointer(c->seat);
+	c->pointer = wl_seat_get_pointer(c->g.seat);
 	wl_pointer_add_listener(c->pointer, &pointer_listener, c);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check_msg(c->keymap, "no XKB keymap");
 }
 
@@ -416,13 +384,8 @@ stop(struct fixture *f)
 
 	wl_pointer_release(c->pointer);
 	wl_keyboard_release(c->keyboard);
-	wl_seat_release(c->seat);
-	xdg_wm_base_destroy(c->wm_base);
-	wl_shm_destroy(c->shm);
-	wl_compositor_destroy(c->compositor);
-	wl_registry_destroy(c->registry);
-	check(wl_display_roundtrip(c->display) >= 0);
-	wl_display_disconnect(c->display);
+	check(wl_display_roundtrip(c->g.display) >= 0);
+	demo_globals_finish(&c->g);
 	f->server->stop(f->server);
 	f->integration->destroy_server(f->server);
 	dlclose(f->module);
@@ -435,7 +398,7 @@ click(struct fixture *f, WlcsPointer *pointer, int x, int y)
 			       wl_fixed_from_int(y));
 	pointer->button_down(pointer, BTN_LEFT);
 	pointer->button_up(pointer, BTN_LEFT);
-	check(wl_display_roundtrip(f->c.display) >= 0);
+	check(wl_display_roundtrip(f->c.g.display) >= 0);
 }
 
 static void
@@ -445,7 +408,7 @@ key(struct fixture *f, WlcsKeyboard *keyboard, int code, bool down)
 		keyboard->key_down(keyboard, code);
 	else
 		keyboard->key_up(keyboard, code);
-	check(wl_display_roundtrip(f->c.display) >= 0);
+	check(wl_display_roundtrip(f->c.g.display) >= 0);
 }
 
 TEST(keys_follow_the_focus_and_a_click_moves_it)
@@ -460,11 +423,11 @@ TEST(keys_follow_the_focus_and_a_click_moves_it)
 	start(&f);
 	make_toplevel(c, &a);
 	make_toplevel(c, &b);
-	f.server->position_window_absolute(f.server, c->display, a.surface, 50,
+	f.server->position_window_absolute(f.server, c->g.display, a.surface, 50,
 					   50);
-	f.server->position_window_absolute(f.server, c->display, b.surface, 400,
+	f.server->position_window_absolute(f.server, c->g.display, b.surface, 400,
 					   50);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	/* The newest window is activated and has the focus. */
 	check_msg(c->focus == b.surface, "the new window has no focus");
 
@@ -494,7 +457,7 @@ TEST(keys_follow_the_focus_and_a_click_moves_it)
 	/* A keyboard that goes releases what it held: Shift here. */
 	seen = c->keys_seen;
 	keyboard->destroy(keyboard);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check(c->keys_seen == seen + 1);
 	check(c->key == KEY_LEFTSHIFT &&
 	      c->key_state == WL_KEYBOARD_KEY_STATE_RELEASED);
@@ -502,7 +465,7 @@ TEST(keys_follow_the_focus_and_a_click_moves_it)
 
 	/* The focused window goes: the one left gets the focus. */
 	destroy_window(&a);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check_msg(c->focus == b.surface, "the focus did not move on");
 
 	pointer->destroy(pointer);
@@ -521,25 +484,25 @@ TEST(grabbed_popup_takes_the_keys_and_gives_the_focus_back)
 
 	start(&f);
 	make_toplevel(c, &parent);
-	f.server->position_window_absolute(f.server, c->display, parent.surface,
+	f.server->position_window_absolute(f.server, c->g.display, parent.surface,
 					   50, 50);
 	pointer = f.server->create_pointer(f.server);
 	click(&f, pointer, 60, 60);
 	check(c->focus == parent.surface);
 
-	positioner = xdg_wm_base_create_positioner(c->wm_base);
+	positioner = xdg_wm_base_create_positioner(c->g.wm_base);
 	xdg_positioner_set_size(positioner, 30, 30);
 	xdg_positioner_set_anchor_rect(positioner, 0, 0, 1, 1);
-	popup.surface = wl_compositor_create_surface(c->compositor);
+	popup.surface = wl_compositor_create_surface(c->g.compositor);
 	popup.xdg_surface =
-		xdg_wm_base_get_xdg_surface(c->wm_base, popup.surface);
+		xdg_wm_base_get_xdg_surface(c->g.wm_base, popup.surface);
 	xdg_surface_add_listener(popup.xdg_surface, &xdg_surface_listener,
 				 &popup);
 	popup.popup = xdg_surface_get_popup(popup.xdg_surface,
 					    parent.xdg_surface, positioner);
 	xdg_popup_add_listener(popup.popup, &popup_listener, &popup);
 	xdg_positioner_destroy(positioner);
-	xdg_popup_grab(popup.popup, c->seat, c->button_serial);
+	xdg_popup_grab(popup.popup, c->g.seat, c->button_serial);
 	map_window(c, &popup);
 	check_msg(c->focus == popup.surface,
 		  "the grabbed popup did not get the focus");
@@ -557,7 +520,7 @@ TEST(grabbed_popup_takes_the_keys_and_gives_the_focus_back)
 	check_msg(c->focus == parent.surface,
 		  "the focus did not return to the parent");
 	destroy_window(&popup);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	key(&f, keyboard, KEY_C, true);
 	check(c->key == KEY_C && c->key_surface == parent.surface);
 
@@ -576,40 +539,40 @@ TEST(interactive_resize_configures_the_dragged_size)
 
 	start(&f);
 	make_toplevel(c, &w);
-	f.server->position_window_absolute(f.server, c->display, w.surface, 50,
+	f.server->position_window_absolute(f.server, c->g.display, w.surface, 50,
 					   50);
 	pointer = f.server->create_pointer(f.server);
 	pointer->move_absolute(pointer, wl_fixed_from_int(145),
 			       wl_fixed_from_int(145));
 	pointer->button_down(pointer, BTN_LEFT);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 
 	/* A stale serial is ignored: nothing follows the pointer. */
-	xdg_toplevel_resize(w.toplevel, c->seat, c->button_serial - 1,
+	xdg_toplevel_resize(w.toplevel, c->g.seat, c->button_serial - 1,
 			    XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_RIGHT);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check(!w.resizing);
 
-	xdg_toplevel_resize(w.toplevel, c->seat, c->button_serial,
+	xdg_toplevel_resize(w.toplevel, c->g.seat, c->button_serial,
 			    XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_RIGHT);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check_msg(w.resizing, "no configure with the resizing state");
 	check(w.width == SIZE && w.height == SIZE);
 	pointer->move_absolute(pointer, wl_fixed_from_int(175),
 			       wl_fixed_from_int(165));
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check_msg(w.width == SIZE + 30 && w.height == SIZE + 20 && w.resizing,
 		  "configure %dx%d%s during the resize", w.width, w.height,
 		  w.resizing ? " resizing" : "");
 	/* Smaller than nothing is one pixel. */
 	pointer->move_absolute(pointer, wl_fixed_from_int(0),
 			       wl_fixed_from_int(0));
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check(w.width == 1 && w.height == 1);
 	pointer->move_absolute(pointer, wl_fixed_from_int(165),
 			       wl_fixed_from_int(155));
 	pointer->button_up(pointer, BTN_LEFT);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check_msg(!w.resizing && w.width == SIZE + 20 && w.height == SIZE + 10,
 		  "final configure %dx%d%s", w.width, w.height,
 		  w.resizing ? " resizing" : "");
@@ -618,7 +581,7 @@ TEST(interactive_resize_configures_the_dragged_size)
 	 * was activated keeps it. */
 	w.width = 0;
 	make_toplevel(c, &other);
-	check(wl_display_roundtrip(c->display) >= 0);
+	check(wl_display_roundtrip(c->g.display) >= 0);
 	check(w.width == SIZE + 20 && w.height == SIZE + 10);
 
 	pointer->destroy(pointer);
