@@ -10,27 +10,19 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <wayland-client.h>
 
 #include <sealshm/client.h>
 
+#include "compositor-process.h"
 #include "demo-client.h"
 
 #include "test-runner.h"
-
-struct compositor {
-	char dir[64];
-	char stats[128];
-	pid_t pid;
-};
 
 struct conn {
 	struct demo_globals g;
@@ -39,65 +31,14 @@ struct conn {
 	int objects_len;
 };
 
-static void
-start_compositor(struct compositor *c)
-{
-	const char *path = getenv("SEALSHM_COMPOSITOR");
-	char line[64] = "";
-	size_t len = 0;
-	int fds[2];
-
-	check_msg(path, "SEALSHM_COMPOSITOR is not set: run through meson");
-	snprintf(c->dir, sizeof(c->dir), "/tmp/sealshm-errors-XXXXXX");
-	check(mkdtemp(c->dir));
-	check(setenv("XDG_RUNTIME_DIR", c->dir, 1) == 0);
-	snprintf(c->stats, sizeof(c->stats), "%s/stats.json", c->dir);
-	check(pipe2(fds, O_CLOEXEC) == 0);
-	fflush(stdout);
-	fflush(stderr);
-	c->pid = fork();
-	check(c->pid >= 0);
-	if (c->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execl(path, path, "--headless", "--socket", "errors", "--stats",
-		      c->stats, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len + 1 < sizeof(line) && read(fds[0], line + len, 1) == 1 &&
-	       line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	close(fds[0]);
-	check_msg(strcmp(line, "errors") == 0, "compositor printed '%s'", line);
-	check(setenv("WAYLAND_DISPLAY", "errors", 1) == 0);
-}
-
 /* SIGTERM, a clean exit, and the number of protocol errors it counted. */
 static unsigned long long
-stop_compositor(struct compositor *c)
+stop_compositor(struct compositor_process *c)
 {
-	unsigned long long errors = 0;
-	char text[4096], *at;
-	size_t n;
-	int status;
-	FILE *f;
+	char text[4096];
 
-	check(kill(c->pid, SIGTERM) == 0);
-	check(waitpid(c->pid, &status, 0) == c->pid);
-	check_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "compositor status %d", status);
-	f = fopen(c->stats, "r");
-	check(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	at = strstr(text, "\"protocol_errors\": ");
-	check(at);
-	errors = strtoull(at + strlen("\"protocol_errors\": "), NULL, 10);
-	check(unlink(c->stats) == 0);
-	check(rmdir(c->dir) == 0);
-	return errors;
+	compositor_process_stop(c, text, sizeof(text));
+	return compositor_stat(text, "protocol_errors");
 }
 
 static void
@@ -187,14 +128,14 @@ check_still_serving(void)
 }
 
 struct case_ctx {
-	struct compositor comp;
+	struct compositor_process comp;
 	struct conn conn;
 };
 
 static void
 begin(struct case_ctx *t)
 {
-	start_compositor(&t->comp);
+	compositor_process_start(&t->comp, "errors", NULL);
 	connect_client(&t->conn);
 }
 

@@ -15,13 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 
 #include <sealshm/server.h>
 
+#include "compositor-process.h"
 #include "demo-client.h"
 
 #include "test-runner.h"
@@ -56,79 +55,8 @@
 #define HUGE_HEIGHT 536870911
 #endif
 
-struct compositor {
-	char dir[64];
-	char stats[128];
-	pid_t pid;
-};
-
-static void
-start_compositor(struct compositor *c)
-{
-	const char *path = getenv("SEALSHM_COMPOSITOR");
-	char line[64] = "";
-	size_t len = 0;
-	int fds[2];
-
-	check_msg(path, "SEALSHM_COMPOSITOR is not set: run through meson");
-	snprintf(c->dir, sizeof(c->dir), "/tmp/sealshm-seat-XXXXXX");
-	check(mkdtemp(c->dir));
-	check(setenv("XDG_RUNTIME_DIR", c->dir, 1) == 0);
-	snprintf(c->stats, sizeof(c->stats), "%s/stats.json", c->dir);
-	check(pipe2(fds, O_CLOEXEC) == 0);
-	fflush(stdout);
-	fflush(stderr);
-	c->pid = fork();
-	check(c->pid >= 0);
-	if (c->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execl(path, path, "--headless", "--socket", "seat", "--size",
-		      "640x480", "--stats", c->stats, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len + 1 < sizeof(line) && read(fds[0], line + len, 1) == 1 &&
-	       line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	close(fds[0]);
-	check_msg(strcmp(line, "seat") == 0, "compositor printed '%s'", line);
-	check(setenv("WAYLAND_DISPLAY", "seat", 1) == 0);
-}
-
-/* The number after "key": in the stats JSON. */
-static unsigned long long
-stat_of(const char *text, const char *key)
-{
-	char pattern[64];
-	const char *at;
-
-	snprintf(pattern, sizeof(pattern), "\"%s\": ", key);
-	at = strstr(text, pattern);
-	check_msg(at, "no %s in the stats", key);
-	return strtoull(at + strlen(pattern), NULL, 10);
-}
-
-/* SIGTERM, a clean exit; the stats JSON goes to @p text. */
-static void
-stop_compositor(struct compositor *c, char *text, size_t size)
-{
-	size_t n;
-	int status;
-	FILE *f;
-
-	check(kill(c->pid, SIGTERM) == 0);
-	check(waitpid(c->pid, &status, 0) == c->pid);
-	check_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "compositor status %d", status);
-	f = fopen(c->stats, "r");
-	check(f);
-	n = fread(text, 1, size - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	check(unlink(c->stats) == 0);
-	check(rmdir(c->dir) == 0);
-}
+/* Every test's compositor: headless, 640x480. */
+static const char *const size_args[] = { "--size", "640x480", NULL };
 
 static void
 connect_client(struct demo_globals *g)
@@ -216,14 +144,14 @@ TEST(keymap_is_a_sealed_read_only_xkb_file)
 	const int seals =
 		F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	struct keymap_seen seen = { .fd = -1 };
-	struct compositor comp;
+	struct compositor_process comp;
 	struct demo_globals g;
 	struct wl_keyboard *keyboard;
 	struct stat st;
 	char text[4096];
 	char *map;
 
-	start_compositor(&comp);
+	compositor_process_start(&comp, "seat", size_args);
 	connect_client(&g);
 	keyboard = wl_seat_get_keyboard(g.seat);
 	wl_keyboard_add_listener(keyboard, &keyboard_listener, &seen);
@@ -254,8 +182,8 @@ TEST(keymap_is_a_sealed_read_only_xkb_file)
 
 	wl_keyboard_release(keyboard);
 	demo_globals_finish(&g);
-	stop_compositor(&comp, text, sizeof(text));
-	check(stat_of(text, "protocol_errors") == 0);
+	compositor_process_stop(&comp, text, sizeof(text));
+	check(compositor_stat(text, "protocol_errors") == 0);
 }
 
 /* Clipboard refusals */
@@ -358,12 +286,12 @@ TEST(drag_is_refused_and_a_used_source_is_an_error)
 	struct wl_data_device *device;
 	struct wl_registry *registry;
 	const struct wl_interface *interface = NULL;
-	struct compositor comp;
+	struct compositor_process comp;
 	struct demo_globals g, other;
 	struct wl_surface *origin;
 	char text[4096];
 
-	start_compositor(&comp);
+	compositor_process_start(&comp, "seat", size_args);
 	connect_client(&g);
 	manager = bind_manager(&g, &registry);
 	device = wl_data_device_manager_get_data_device(manager, g.seat);
@@ -396,7 +324,7 @@ TEST(drag_is_refused_and_a_used_source_is_an_error)
 	wl_data_device_manager_destroy(manager);
 	wl_registry_destroy(registry);
 	demo_globals_finish(&g);
-	stop_compositor(&comp, text, sizeof(text));
+	compositor_process_stop(&comp, text, sizeof(text));
 }
 
 /* A huge buffer */
@@ -429,7 +357,7 @@ TEST(huge_buffer_is_read_only_where_it_shows)
 	const int32_t stride = HUGE_WIDTH * 4;
 	const off_t size = (off_t)stride * HUGE_HEIGHT;
 	struct demo_globals big, other;
-	struct compositor comp;
+	struct compositor_process comp;
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buffer;
 	struct xdg_surface *xdg_surface;
@@ -440,7 +368,7 @@ TEST(huge_buffer_is_read_only_where_it_shows)
 	double start, took;
 	int fd;
 
-	start_compositor(&comp);
+	compositor_process_start(&comp, "seat", size_args);
 	connect_client(&big);
 	surface = wl_compositor_create_surface(big.compositor);
 	xdg_surface = xdg_wm_base_get_xdg_surface(big.wm_base, surface);
@@ -477,10 +405,10 @@ TEST(huge_buffer_is_read_only_where_it_shows)
 	xdg_surface_destroy(xdg_surface);
 	wl_surface_destroy(surface);
 	demo_globals_finish(&big);
-	stop_compositor(&comp, text, sizeof(text));
-	check(stat_of(text, "protocol_errors") == 0);
+	compositor_process_stop(&comp, text, sizeof(text));
+	check(compositor_stat(text, "protocol_errors") == 0);
 	/* What it read is bounded by the output, not by the buffer. */
-	copied = stat_of(text, "pixels_copied");
+	copied = compositor_stat(text, "pixels_copied");
 	check_msg(copied > 0 && copied <= (unsigned long long)OUTPUT_WIDTH *
 						  OUTPUT_HEIGHT,
 		  "%llu pixels copied of a %dx%d buffer, output %dx%d", copied,
@@ -576,7 +504,7 @@ TEST(paste_from_a_stalled_source_blocks_nobody)
 	struct wl_data_device *source_device, *sink_device;
 	struct demo_globals source_g, sink_g, other;
 	struct sink sink = { NULL };
-	struct compositor comp;
+	struct compositor_process comp;
 	struct wl_data_source *source;
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
@@ -588,7 +516,7 @@ TEST(paste_from_a_stalled_source_blocks_nobody)
 	int fds[2], fd, i;
 	double start, took;
 
-	start_compositor(&comp);
+	compositor_process_start(&comp, "seat", size_args);
 	connect_client(&source_g);
 	source_manager = bind_manager(&source_g, &source_registry);
 	source_device = wl_data_device_manager_get_data_device(source_manager,
@@ -670,6 +598,6 @@ TEST(paste_from_a_stalled_source_blocks_nobody)
 	wl_data_device_manager_destroy(source_manager);
 	wl_registry_destroy(source_registry);
 	demo_globals_finish(&source_g);
-	stop_compositor(&comp, text, sizeof(text));
-	check(stat_of(text, "protocol_errors") == 0);
+	compositor_process_stop(&comp, text, sizeof(text));
+	check(compositor_stat(text, "protocol_errors") == 0);
 }
