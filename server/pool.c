@@ -337,11 +337,10 @@ static void
 release_idle(void *data)
 {
 	struct sealshm *shm = data;
-	struct shm_client *owner;
 
+	/* libwayland removes an idle source once it ran. */
 	shm->release_idle = NULL;
-	wl_list_for_each (owner, &shm->clients, link)
-		pool_release_parked(owner);
+	pool_release_all_parked(shm);
 }
 
 static void
