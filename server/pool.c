@@ -22,10 +22,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -242,14 +244,137 @@ reservation_for(struct sealshm *shm, size_t size)
 }
 
 /*
- * Map @p size bytes of the pool's file.  Read-only files (a read-only fd,
- * or a write seal) get a private writable mapping: a compositor that
- * writes anyway (a screen copy into a client buffer) touches copy-on-write
- * pages of its own instead of faulting, and the client's file never
- * changes; pages it does not write stay the file's, so reads see the
- * client's updates.  MAP_NORESERVE: no commit charge for pages never
- * written.  Whether a new fd is read-only is learned here rather than with
- * F_GETFL: a shared writable mapping of it fails with EACCES.
+ * Drop @p mapping from its client and its file once its address range is
+ * gone (unmapped, or mapped over by another mapping).
+ */
+static void
+mapping_forget(struct pool_mapping *mapping)
+{
+	struct shm_file *file = mapping->file;
+	struct shm_client *owner = file->owner;
+
+	shm_client_charge(owner, -(int64_t)mapping->size);
+	owner->shm->stats.bytes_mapped -= mapping->size;
+	owner->mappings--;
+	owner->shm->stats.mappings--;
+	if (file->mapping == mapping)
+		file->mapping = NULL;
+	free(mapping);
+	file_unref(file);
+}
+
+/*
+ * Read-only files (a read-only fd, or a write seal) get a private writable
+ * mapping: a compositor that writes anyway (a screen copy into a client
+ * buffer) touches copy-on-write pages of its own instead of faulting, and
+ * the client's file never changes; pages it does not write stay the
+ * file's, so reads see the client's updates.  MAP_NORESERVE: no commit
+ * charge for pages never written.  Whether a new fd is read-only is
+ * learned here rather than with F_GETFL: a shared writable mapping of it
+ * fails with EACCES, which the kernel answers before it looks at @p addr.
+ */
+static void *
+map_file(struct pool *pool, void *addr, size_t len)
+{
+	struct shm_file *file = pool->file;
+	int fixed = addr ? MAP_FIXED : 0;
+	void *data = MAP_FAILED;
+
+	if (!file->read_only) {
+		data = mmap(addr, len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | fixed, file->fd, 0);
+		if (data == MAP_FAILED &&
+		    (errno == EACCES || (!addr && errno == EPERM)))
+			file->read_only = pool->read_only = true;
+	}
+	if (file->read_only)
+		data = mmap(addr, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_NORESERVE | fixed, file->fd, 0);
+	return data;
+}
+
+/*
+ * The parked mapping whose address range a new mapping of @p file,
+ * @p reserved bytes long, may take over: one of another file, at least as
+ * long.  Mapping over it with MAP_FIXED replaces it in the same call, so
+ * that a client sending a new file per buffer costs one munmap less per
+ * pool, and that call is spent on madvise(MADV_RANDOM) of the old range,
+ * whose unmapping then skips promoting each page the compositor read on
+ * the page LRU (pages of a file it is dropping; about 7 % of the
+ * compositor's time per new 256 KiB file, see BENCHMARKS.md).
+ *
+ * Only for a file sealed F_SEAL_SEAL: once the kernel has begun to replace
+ * the range, the mapping can only fail for lack of kernel memory, and a
+ * seal added meanwhile could otherwise refuse it (F_SEAL_FUTURE_WRITE,
+ * F_SEAL_WRITE) after the old mapping is gone.
+ */
+static struct pool_mapping *
+parked_range_for(struct shm_file *file, size_t reserved)
+{
+	struct pool_mapping *parked = file->owner->parked;
+
+	if (!parked || parked->file == file || !file->seals_frozen ||
+	    parked->reserved < reserved)
+		return NULL;
+	return parked;
+}
+
+/*
+ * Whether /proc/self/maps shows @p mapping's whole range as one mapping of
+ * its file: 1 or 0, -1 when it cannot be read.  Only read after a failed
+ * mmap over it (release_failed_range()).
+ */
+static int
+range_is_still_mapped(const struct pool_mapping *mapping)
+{
+	FILE *maps = fopen("/proc/self/maps", "re");
+	unsigned long start, end, ino;
+	unsigned int major_dev, minor_dev;
+	char line[512];
+	bool found = false;
+
+	if (!maps)
+		return -1;
+	while (!found && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &start, &end,
+			   &major_dev, &minor_dev, &ino) == 5 &&
+		    start == (uintptr_t)mapping->data &&
+		    end == (uintptr_t)mapping->data + mapping->reserved &&
+		    ino == mapping->file->ino &&
+		    makedev(major_dev, minor_dev) == mapping->file->dev)
+			found = true;
+	}
+	fclose(maps);
+	return found;
+}
+
+/*
+ * A mmap over @p old's range failed, with @p err.  EACCES (the fd's access
+ * mode) comes before the kernel touches the range, so it is still
+ * @p old's.  After any other failure the range may be @p old's, or a gap
+ * (the kernel had begun to replace it), into which another thread of the
+ * compositor may have mapped something since: it is unmapped only when it
+ * is still exactly @p old's mapping.
+ */
+static void
+release_failed_range(struct sealshm *shm, const struct pool_mapping *old,
+		     int err)
+{
+	int mapped = err == EACCES ? 1 : range_is_still_mapped(old);
+
+	if (mapped > 0)
+		munmap(old->data, old->reserved);
+	else if (mapped < 0)
+		shm_log(shm, SEALSHM_LOG_ERROR,
+			"cannot read /proc/self/maps (%s): %zu bytes of a "
+			"client's file at %p may stay mapped",
+			strerror(errno), old->reserved, old->data);
+}
+
+/*
+ * Map @p size bytes of the pool's file, with room to grow (see
+ * reservation_for()), over the client's parked mapping when
+ * parked_range_for() allows.
  *
  * Fails with errno EDQUOT (the client's mapping budget), ENFILE (the
  * compositor's) or mmap's error.
@@ -259,9 +384,10 @@ mapping_create(struct pool *pool, size_t size)
 {
 	struct sealshm *shm = pool->owner->shm;
 	struct shm_file *file = pool->file;
-	struct pool_mapping *mapping;
-	void *data = MAP_FAILED;
+	struct pool_mapping *mapping, *old;
+	void *data;
 	size_t reserved;
+	int map_errno;
 
 	if (pool->owner->mappings >= shm->max_mappings_per_client &&
 	    (!reclaim_parked(pool->owner, false) ||
@@ -284,26 +410,29 @@ mapping_create(struct pool *pool, size_t size)
 	if (!mapping)
 		return NULL;
 	reserved = reservation_for(shm, size);
-	if (!file->read_only) {
-		data = mmap(NULL, reserved, PROT_READ | PROT_WRITE, MAP_SHARED,
-			    file->fd, 0);
-		if (data == MAP_FAILED && (errno == EACCES || errno == EPERM))
-			file->read_only = pool->read_only = true;
+	old = parked_range_for(file, reserved);
+	if (old) {
+		pool->owner->parked = NULL;
+		reserved = old->reserved;
+		/* A hint: failing costs only the LRU work it saves. */
+		madvise(old->data, old->reserved, MADV_RANDOM);
 	}
-	if (file->read_only)
-		data = mmap(NULL, reserved, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_NORESERVE, file->fd, 0);
+	data = map_file(pool, old ? old->data : NULL, reserved);
+	map_errno = errno;
+	if (old) {
+		if (data == MAP_FAILED)
+			release_failed_range(shm, old, map_errno);
+		mapping_forget(old);
+	}
 	if (data == MAP_FAILED) {
-		int saved_errno = errno;
-
 		/* Address space or vm.max_map_count: the compositor's
 		 * problem as much as the client's. */
-		if (errno != EACCES)
+		if (map_errno != EACCES)
 			shm_log(shm, SEALSHM_LOG_ERROR,
 				"mmap of a %zu-byte client pool failed: %s",
-				size, strerror(saved_errno));
+				size, strerror(map_errno));
 		free(mapping);
-		errno = saved_errno;
+		errno = map_errno;
 		return NULL;
 	}
 	shm->stats.map_calls++;
@@ -346,18 +475,8 @@ release_idle(void *data)
 static void
 mapping_release(struct pool_mapping *mapping)
 {
-	struct shm_file *file = mapping->file;
-	struct shm_client *owner = file->owner;
-
 	munmap(mapping->data, mapping->reserved);
-	shm_client_charge(owner, -(int64_t)mapping->size);
-	owner->shm->stats.bytes_mapped -= mapping->size;
-	owner->mappings--;
-	owner->shm->stats.mappings--;
-	if (file->mapping == mapping)
-		file->mapping = NULL;
-	free(mapping);
-	file_unref(file);
+	mapping_forget(mapping);
 }
 
 static bool
@@ -1014,6 +1133,8 @@ pool_file(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (file) {
 		close(fd);
 		file->refcount++;
+		/* Seals are only ever added. */
+		file->seals_frozen |= (facts->seals & F_SEAL_SEAL) != 0;
 		return file;
 	}
 	if (shm->stats.fds >= shm->max_fds && owner->fds >= FLOOR_FDS &&
@@ -1034,7 +1155,9 @@ pool_file(struct shm_client *owner, struct wl_resource *resource, int fd,
 	if (!file) {
 		wl_resource_post_no_memory(resource);
 		close(fd);
+		return NULL;
 	}
+	file->seals_frozen = (facts->seals & F_SEAL_SEAL) != 0;
 	return file;
 }
 
@@ -1050,6 +1173,8 @@ map_pool(struct pool *pool, struct wl_resource *shm_resource)
 		pool->mapping = pool_mapping_ref(file->mapping);
 		mapping_set_size(pool, pool->mapping, (size_t)pool->size);
 		owner->shm->stats.mappings_reused++;
+		/* Another file's parked mapping is not taken over now. */
+		pool_release_parked(owner);
 		return true;
 	}
 	if (!check_pool_bytes(owner, shm_resource, pool->size))
@@ -1088,6 +1213,20 @@ map_pool(struct pool *pool, struct wl_resource *shm_resource)
 	return false;
 }
 
+/* Whether the parked mapping may serve a pool of @p size bytes of this fd. */
+static bool
+parked_waits_for(const struct pool_mapping *parked,
+		 const struct fd_facts *facts, int32_t size)
+{
+	struct sealshm *shm = parked->file->owner->shm;
+
+	if (parked->file->dev == facts->st.st_dev &&
+	    parked->file->ino == facts->st.st_ino)
+		return parked->reserved >= (size_t)size;
+	return facts->tier != POOL_TIER_COPY && (facts->seals & F_SEAL_SEAL) &&
+	       parked->reserved >= reservation_for(shm, (size_t)size);
+}
+
 void
 pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	    uint32_t id, int fd, int32_t size)
@@ -1105,13 +1244,12 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	}
 	/*
 	 * A parked mapping only waits for a pool of its own file that it
-	 * covers; any other pool releases it first, so that a client making
-	 * a new file per size never holds the old one's pages meanwhile.
+	 * covers, or for a mapped pool of another file that may take over its
+	 * address range (parked_range_for()); any other pool releases it
+	 * first, so that a client making a new file per size never holds the
+	 * old one's pages meanwhile.
 	 */
-	if (owner->parked &&
-	    (owner->parked->file->dev != facts.st.st_dev ||
-	     owner->parked->file->ino != facts.st.st_ino ||
-	     owner->parked->reserved < (size_t)size))
+	if (owner->parked && !parked_waits_for(owner->parked, &facts, size))
 		pool_release_parked(owner);
 	/* From here on the file owns the fd. */
 	file = pool_file(owner, shm_resource, fd, &facts);

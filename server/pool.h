@@ -42,6 +42,7 @@ struct shm_file {
 	int fd;
 	bool read_only;
 	bool copy;		      /* copy tier: never mapped */
+	bool seals_frozen;	      /* seen sealed F_SEAL_SEAL */
 	struct pool_mapping *mapping; /* weak: cleared when it goes */
 };
 

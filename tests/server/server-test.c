@@ -235,6 +235,30 @@ make_sealed_memfd(uint64_t size)
 	return test_client_make_memfd(size, F_SEAL_SHRINK);
 }
 
+struct mapping_extent
+mapping_of(const void *addr)
+{
+	FILE *maps = fopen("/proc/self/maps", "re");
+	struct mapping_extent m = { 0 };
+	unsigned long start, end;
+	char line[512], perms[5];
+	bool found = false;
+
+	check(maps);
+	while (!found && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+		    (uintptr_t)addr >= start && (uintptr_t)addr < end) {
+			m.start = start;
+			m.end = end;
+			memcpy(m.perms, perms, sizeof(m.perms));
+			found = true;
+		}
+	}
+	fclose(maps);
+	check_msg(found, "nothing mapped at %p", addr);
+	return m;
+}
+
 void
 fill_pattern(int fd, uint64_t offset, uint64_t len, uint32_t seed)
 {

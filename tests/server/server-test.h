@@ -133,6 +133,19 @@ int
 make_sealed_memfd(uint64_t size);
 
 /*
+ * The mapping of this process that holds @p addr, from /proc/self/maps:
+ * its range and its permissions ("rw-s", "rw-p", ...).  Fails the test
+ * when there is none.
+ */
+struct mapping_extent {
+	uintptr_t start, end;
+	char perms[5];
+};
+
+struct mapping_extent
+mapping_of(const void *addr);
+
+/*
  * Fill @p len bytes at @p offset of @p fd with the pattern of @p seed
  * (see pattern_byte()).
  */

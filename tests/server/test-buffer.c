@@ -437,25 +437,6 @@ check_first(struct stable_state *st)
 	sealshm_buffer_end_access(st->first, false);
 }
 
-/* The end of the mapping that holds @p addr (from /proc/self/maps). */
-static void *
-mapping_end(const void *addr)
-{
-	FILE *maps = fopen("/proc/self/maps", "re");
-	unsigned long start, end, found = 0;
-	char line[512];
-
-	check(maps);
-	while (!found && fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
-		    (uintptr_t)addr >= start && (uintptr_t)addr < end)
-			found = end;
-	}
-	fclose(maps);
-	check(found);
-	return (void *)found;
-}
-
 static void
 check_stable_commit(struct wl_resource *surface, struct wl_resource *resource,
 		    void *data)
@@ -473,10 +454,10 @@ check_stable_commit(struct wl_resource *surface, struct wl_resource *resource,
 		sealshm_buffer_end_access(buffer, false);
 		/* The pool's mapping (with the room it reserved to grow
 		 * in) ends here: the next resize cannot grow in place. */
-		st->guard = mmap(mapping_end(st->first_data), 4096, PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS |
-					 MAP_FIXED_NOREPLACE,
-				 -1, 0);
+		st->guard = mmap(
+			(void *)mapping_of(st->first_data).end, 4096, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			0);
 		if (st->guard == MAP_FAILED) {
 			check(errno == EEXIST);
 			st->guard = NULL;
