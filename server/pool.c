@@ -300,8 +300,8 @@ map_file(struct pool *pool, void *addr, size_t len)
  * that a client sending a new file per buffer costs one munmap less per
  * pool, and that call is spent on madvise(MADV_RANDOM) of the old range,
  * whose unmapping then skips promoting each page the compositor read on
- * the page LRU (pages of a file it is dropping; about 7 % of the
- * compositor's time per new 256 KiB file, see BENCHMARKS.md).
+ * the page LRU (pages of a file it is dropping: 11 % of the compositor's
+ * time per new 256 KiB file in the bench's profile, see BENCHMARKS.md).
  *
  * Only for a file sealed F_SEAL_SEAL: once the kernel has begun to replace
  * the range, the mapping can only fail for lack of kernel memory, and a

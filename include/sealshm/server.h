@@ -60,7 +60,8 @@
  * that file live (the same file sent as many pools shares it, and a new
  * pool reuses the file's mapping when it covers the pool; the file's
  * largest mapping outlives its last pool and buffer until the event loop
- * is next idle, so a pool per buffer reuses it too), bounded by the
+ * is next idle, so a pool per buffer reuses it too, and a pool of a new
+ * file sealed F_SEAL_SEAL is mapped over its range), bounded by the
  * per-client and compositor-wide budgets of struct sealshm_options;
  * sealshm_create() raises the RLIMIT_NOFILE soft limit to the hard limit.
  *
@@ -69,7 +70,10 @@
  * thread-safe (begin/end access and reading through the returned pointer
  * or pixman image, for buffers of mapped pools: sealshm_buffer_is_copied()
  * false).  ref/unref are not thread-safe.  The library starts no threads
- * and installs no signal handlers.
+ * and installs no signal handlers.  It maps with MAP_FIXED only over a
+ * range one of its own mappings holds, and after a failed mmap there
+ * unmaps the range only while /proc/self/maps still shows its own
+ * mapping: other threads' mappings are never touched.
  *
  * Errors: client mistakes are answered with wl_shm protocol errors whose
  * messages name the cause and the fix: invalid_format (format not
