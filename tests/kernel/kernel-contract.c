@@ -14,9 +14,11 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -599,6 +601,82 @@ TEST(read_only_fd_refuses_writable_shared_mapping)
 	check(p != MAP_FAILED);
 	check(munmap(p, ps) == 0);
 	check(close(ro) == 0);
+	check(close(fd) == 0);
+}
+
+/*
+ * The server maps a client's new file over its own earlier mapping
+ * (MAP_FIXED) and learns a read-only fd from EACCES there too: the kernel
+ * must refuse before it touches the range, which then still holds the
+ * earlier mapping, unchanged.
+ */
+TEST(map_fixed_of_a_read_only_fd_fails_before_touching_the_range)
+{
+	size_t ps = page_size();
+	int old = sealable_memfd(4 * ps, 0), fd = sealable_memfd(4 * ps, 0);
+	int ro = reopen(fd, O_RDONLY);
+	unsigned char *p, *q;
+
+	p = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, old, 0);
+	check(p != MAP_FAILED);
+	memset(p, 0x5a, 4 * ps);
+	errno = 0;
+	q = mmap(p, 4 * ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ro,
+		 0);
+	check_msg(q == MAP_FAILED && errno == EACCES,
+		  "assumption: a MAP_FIXED writable shared mapping of a "
+		  "read-only fd fails with EACCES (got %s, errno %d)",
+		  q == MAP_FAILED ? "failure" : "a mapping", errno);
+	for (size_t i = 0; i < 4 * ps; i += ps)
+		check_msg(p[i] == 0x5a && p[i + ps - 1] == 0x5a,
+			  "assumption: the failed mmap left the range's "
+			  "mapping alone (page %zu changed)",
+			  i / ps);
+	/* And a private mapping of it replaces the range in one call. */
+	q = mmap(p, 4 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED, ro, 0);
+	check(q == p && q[0] == 0 && q[4 * ps - 1] == 0);
+	check(munmap(q, 4 * ps) == 0);
+	check(close(ro) == 0);
+	check(close(fd) == 0);
+	check(close(old) == 0);
+}
+
+/*
+ * After a failed mmap over its own range the server looks the range up in
+ * /proc/self/maps by device and inode: a memfd mapping's line must carry
+ * fstat's st_dev (as major:minor) and st_ino.
+ */
+TEST(proc_maps_shows_a_memfd_mapping_with_its_fstat_identity)
+{
+	size_t ps = page_size();
+	int fd = sealable_memfd(ps, 0);
+	unsigned long start, end, ino;
+	unsigned int major_dev, minor_dev;
+	bool found = false;
+	struct stat st;
+	char line[512];
+	FILE *maps;
+	void *p;
+
+	check(fstat(fd, &st) == 0);
+	p = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED);
+	maps = fopen("/proc/self/maps", "re");
+	check(maps);
+	while (!found && fgets(line, sizeof(line), maps))
+		found = sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &start, &end,
+			       &major_dev, &minor_dev, &ino) == 5 &&
+			start == (uintptr_t)p;
+	fclose(maps);
+	check_msg(found, "assumption: /proc/self/maps lists the mapping");
+	check_msg(end == (uintptr_t)p + ps && ino == st.st_ino &&
+			  makedev(major_dev, minor_dev) == st.st_dev,
+		  "assumption: /proc/self/maps shows a memfd mapping with "
+		  "fstat's device and inode (got %x:%x %lu, fstat %ju %ju)",
+		  major_dev, minor_dev, ino, (uintmax_t)st.st_dev,
+		  (uintmax_t)st.st_ino);
+	check(munmap(p, ps) == 0);
 	check(close(fd) == 0);
 }
 

@@ -132,15 +132,16 @@ client_next_file(void *data)
 		y = reopened;
 	}
 	if (nf->failure || (nf->reopen && nf->access_mode == O_WRONLY)) {
-		wl_shm_create_pool(c->shm, y, nf->second_size);
+		pool = wl_shm_create_pool(c->shm, y, nf->second_size);
 		close(y);
 		client_expect_error(c, &wl_shm_interface,
 				    WL_SHM_ERROR_INVALID_FD);
+		wl_shm_pool_destroy(pool);
 	} else {
 		client_commit_fd(c, surface, y, nf->second_size, 0, 16, 16, 64,
 				 WL_SHM_FORMAT_ARGB8888);
-		wl_surface_destroy(surface);
 	}
+	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }
 
