@@ -296,56 +296,92 @@ map_file(struct pool *pool, void *addr, size_t len)
 /*
  * The parked mapping whose address range a new mapping of @p file,
  * @p reserved bytes long, may take over: one of another file, at least as
- * long.  Mapping over it with MAP_FIXED replaces it in the same call, so
- * that a client sending a new file per buffer costs one munmap less per
- * pool, and that call is spent on madvise(MADV_RANDOM) of the old range,
- * whose unmapping then skips promoting each page the compositor read on
- * the page LRU (pages of a file it is dropping: 11 % of the compositor's
- * time per new 256 KiB file in the bench's profile, see BENCHMARKS.md).
+ * long and at most twice (the new mapping gets the whole range, and a
+ * private one is commit-charged for it where overcommit is strict).
+ * Mapping over it with MAP_FIXED replaces it in the same call, so that a
+ * client sending a new file per buffer costs one munmap less per pool, and
+ * that call is spent on madvise(MADV_SEQUENTIAL) of the old range, whose
+ * unmapping then skips promoting each page the compositor read on the
+ * page LRU (pages of a file it is dropping: 11 % of the compositor's time
+ * per new 256 KiB file in the bench's profile, see BENCHMARKS.md; every
+ * kernel skips it for MADV_SEQUENTIAL, 6.3 and later for MADV_RANDOM too).
  *
  * Only for a file sealed F_SEAL_SEAL: once the kernel has begun to replace
- * the range, the mapping can only fail for lack of kernel memory, and a
- * seal added meanwhile could otherwise refuse it (F_SEAL_FUTURE_WRITE,
- * F_SEAL_WRITE) after the old mapping is gone.
+ * the range, such a file can only fail for lack of memory, while a seal
+ * added meanwhile (F_SEAL_FUTURE_WRITE, F_SEAL_WRITE) could refuse the
+ * mapping after the old one is gone.
  */
+static bool
+range_fits(const struct pool_mapping *parked, size_t reserved)
+{
+	return parked->reserved >= reserved && parked->reserved / 2 <= reserved;
+}
+
 static struct pool_mapping *
 parked_range_for(struct shm_file *file, size_t reserved)
 {
 	struct pool_mapping *parked = file->owner->parked;
 
 	if (!parked || parked->file == file || !file->seals_frozen ||
-	    parked->reserved < reserved)
+	    !range_fits(parked, reserved))
 		return NULL;
 	return parked;
+}
+
+/* Whether a line of /proc/self/maps is exactly @p mapping, of its file. */
+static bool
+maps_line_is(const char *line, const struct pool_mapping *mapping)
+{
+	unsigned long start, end, ino;
+	unsigned int major_dev, minor_dev;
+
+	return sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &start, &end,
+		      &major_dev, &minor_dev, &ino) == 5 &&
+	       start == (uintptr_t)mapping->data &&
+	       end == (uintptr_t)mapping->data + mapping->reserved &&
+	       ino == mapping->file->ino &&
+	       makedev(major_dev, minor_dev) == mapping->file->dev;
 }
 
 /*
  * Whether /proc/self/maps shows @p mapping's whole range as one mapping of
  * its file: 1 or 0, -1 when it cannot be read.  Only read after a failed
- * mmap over it (release_failed_range()).
+ * mmap over it (release_failed_range()), where memory may be short: read
+ * through a buffer on the stack, without stdio.
  */
 static int
 range_is_still_mapped(const struct pool_mapping *mapping)
 {
-	FILE *maps = fopen("/proc/self/maps", "re");
-	unsigned long start, end, ino;
-	unsigned int major_dev, minor_dev;
-	char line[512];
-	bool found = false;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char buf[4096], *line, *nl;
+	size_t len = 0;
+	ssize_t n;
 
-	if (!maps)
+	if (fd < 0)
 		return -1;
-	while (!found && fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &start, &end,
-			   &major_dev, &minor_dev, &ino) == 5 &&
-		    start == (uintptr_t)mapping->data &&
-		    end == (uintptr_t)mapping->data + mapping->reserved &&
-		    ino == mapping->file->ino &&
-		    makedev(major_dev, minor_dev) == mapping->file->dev)
-			found = true;
+	for (;;) {
+		/* A line longer than the buffer is a long path: skip it. */
+		if (len == sizeof(buf) - 1)
+			len = 0;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			if (maps_line_is(line, mapping)) {
+				close(fd);
+				return 1;
+			}
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
 	}
-	fclose(maps);
-	return found;
+	close(fd);
+	return n < 0 ? -1 : 0;
 }
 
 /*
@@ -415,7 +451,7 @@ mapping_create(struct pool *pool, size_t size)
 		pool->owner->parked = NULL;
 		reserved = old->reserved;
 		/* A hint: failing costs only the LRU work it saves. */
-		madvise(old->data, old->reserved, MADV_RANDOM);
+		madvise(old->data, old->reserved, MADV_SEQUENTIAL);
 	}
 	data = map_file(pool, old ? old->data : NULL, reserved);
 	map_errno = errno;
@@ -1224,7 +1260,7 @@ parked_waits_for(const struct pool_mapping *parked,
 	    parked->file->ino == facts->st.st_ino)
 		return parked->reserved >= (size_t)size;
 	return facts->tier != POOL_TIER_COPY && (facts->seals & F_SEAL_SEAL) &&
-	       parked->reserved >= reservation_for(shm, (size_t)size);
+	       range_fits(parked, reservation_for(shm, (size_t)size));
 }
 
 void
@@ -1247,7 +1283,8 @@ pool_create(struct shm_client *owner, struct wl_resource *shm_resource,
 	 * covers, or for a mapped pool of another file that may take over its
 	 * address range (parked_range_for()); any other pool releases it
 	 * first, so that a client making a new file per size never holds the
-	 * old one's pages meanwhile.
+	 * old one's pages meanwhile (and map_pool() releases it when the pool
+	 * reuses a mapping after all).
 	 */
 	if (owner->parked && !parked_waits_for(owner->parked, &facts, size))
 		pool_release_parked(owner);

@@ -72,8 +72,9 @@
  * false).  ref/unref are not thread-safe.  The library starts no threads
  * and installs no signal handlers.  It maps with MAP_FIXED only over a
  * range one of its own mappings holds, and after a failed mmap there
- * unmaps the range only while /proc/self/maps still shows its own
- * mapping: other threads' mappings are never touched.
+ * unmaps the range only when it provably still holds that mapping
+ * (EACCES, or /proc/self/maps): other threads' mappings are never
+ * touched.
  *
  * Errors: client mistakes are answered with wl_shm protocol errors whose
  * messages name the cause and the fix: invalid_format (format not

@@ -39,9 +39,10 @@ static struct fixture *fx;
 /* How the next mmap over an existing range (MAP_FIXED with an fd) fails. */
 enum fixed_failure {
 	FIXED_WORKS = 0,
-	FIXED_FAILS_UNTOUCHED, /* ENOMEM, the range left as it was */
-	FIXED_FAILS_WITH_GAP,  /* ENOMEM after unmapping the range */
-	FIXED_FAILS_REFILLED,  /* and another mapping moved into the gap */
+	FIXED_FAILS_UNTOUCHED,	    /* ENOMEM, the range left as it was */
+	FIXED_FAILS_WITH_GAP,	    /* ENOMEM after unmapping the range */
+	FIXED_FAILS_REFILLED,	    /* and another mapping moved into the gap */
+	FIXED_FAILS_REFILLED_EPERM, /* the same, with EPERM */
 };
 
 static enum fixed_failure fixed_failure;
@@ -56,7 +57,7 @@ do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		fixed_failure = FIXED_WORKS;
 		if (how >= FIXED_FAILS_WITH_GAP)
 			check(syscall(SYS_munmap, addr, len) == 0);
-		if (how == FIXED_FAILS_REFILLED) {
+		if (how >= FIXED_FAILS_REFILLED) {
 			/* One page in the middle of the gap, as another
 			 * thread's mmap could have placed it. */
 			foreign_page = (void *)syscall(
@@ -67,7 +68,7 @@ do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 				-1, 0);
 			check(foreign_page == (char *)addr + len / 2);
 		}
-		errno = ENOMEM;
+		errno = how == FIXED_FAILS_REFILLED_EPERM ? EPERM : ENOMEM;
 		return MAP_FAILED;
 	}
 	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
@@ -92,6 +93,9 @@ struct next_file {
 	/* the second fd is reopened with this access mode */
 	bool reopen;
 	int access_mode;
+	bool same_file;	  /* the second pool is of the first's file */
+	bool unsealable;  /* the second is a memfd without ALLOW_SEALING */
+	bool copy_policy; /* the server runs the copy policy */
 	enum fixed_failure failure; /* of the mmap over the parked range */
 	/* what the commit found */
 	struct sealshm_stats stats;
@@ -106,8 +110,11 @@ client_next_file(void *data)
 	struct next_file *nf = data;
 	int x = test_client_make_memfd((uint64_t)nf->first_size,
 				       F_SEAL_SHRINK | F_SEAL_SEAL);
-	int y = test_client_make_memfd((uint64_t)nf->second_size,
-				       nf->second_seals);
+	int y = nf->same_file ? dup(x)
+		: nf->unsealable
+			? memfd_create("unsealable", MFD_CLOEXEC)
+			: test_client_make_memfd((uint64_t)nf->second_size,
+						 nf->second_seals);
 	struct test_client *c = test_client_connect();
 	struct wl_surface *surface =
 		wl_compositor_create_surface(c->compositor);
@@ -117,6 +124,9 @@ client_next_file(void *data)
 		pool, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888);
 	char path[64];
 
+	check(y >= 0);
+	if (nf->unsealable)
+		check(ftruncate(y, nf->second_size) == 0);
 	/* The first commit records where the first pool is mapped. */
 	client_commit(c, surface, buffer);
 	wl_buffer_destroy(buffer);
@@ -167,7 +177,13 @@ record_next_file(struct wl_resource *surface, struct wl_resource *resource,
 static void
 run_next_file(struct next_file *nf)
 {
-	fx = fixture_create(NULL, record_next_file, nf);
+	struct sealshm_options opts = {
+		.size = sizeof(opts),
+		.policy = nf->copy_policy ? SEALSHM_POLICY_COPY
+					  : SEALSHM_POLICY_STRICT,
+	};
+
+	fx = fixture_create(&opts, record_next_file, nf);
 	test_display_spawn(fx->d, client_next_file, nf);
 	fixture_run(fx);
 	if (!nf->second.start)
@@ -176,86 +192,158 @@ run_next_file(struct next_file *nf)
 	fixture_destroy(fx);
 }
 
+/* 128 KiB reserve 512 KiB; 64 KiB alone would reserve 256 KiB. */
+#define FIRST (128 * KiB)
+#define SECOND (64 * KiB)
+#define FROZEN (F_SEAL_SHRINK | F_SEAL_SEAL)
+
+static void
+check_took_over(const struct next_file *nf, const char *perms)
+{
+	check(nf->first.end - nf->first.start == 512 * KiB);
+	check_msg(nf->second.start == nf->first.start &&
+			  nf->second.end == nf->first.end,
+		  "second pool at %#jx-%#jx, first at %#jx-%#jx",
+		  (uintmax_t)nf->second.start, (uintmax_t)nf->second.end,
+		  (uintmax_t)nf->first.start, (uintmax_t)nf->first.end);
+	check_msg(strcmp(nf->second.perms, perms) == 0, "%s", nf->second.perms);
+	/* The first file is no longer mapped, nor its fd held. */
+	check_msg(nf->shm_mappings == 1, "%d shm mappings", nf->shm_mappings);
+	check(nf->stats.map_calls == 2 && nf->stats.mappings == 1);
+	check(nf->stats.fds == 1);
+}
+
+/* A new range of the second pool's own size, the first one gone. */
+static void
+check_mapped_anew(const struct next_file *nf, size_t range)
+{
+	check_msg(nf->second.end - nf->second.start == range, "%ju bytes",
+		  (uintmax_t)(nf->second.end - nf->second.start));
+	check_msg(nf->shm_mappings == 1, "%d shm mappings", nf->shm_mappings);
+	check(nf->stats.map_calls == 2 && nf->stats.mappings == 1);
+}
+
 TEST(sealed_file_takes_over_the_parked_range)
 {
-	/* 256 KiB reserve 1 MiB; 64 KiB alone would reserve 256 KiB. */
 	struct next_file nf = {
-		.first_size = 256 * KiB,
-		.second_size = 64 * KiB,
-		.second_seals = F_SEAL_SHRINK | F_SEAL_SEAL,
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = FROZEN,
 	};
 
 	run_next_file(&nf);
-	check(nf.first.end - nf.first.start == 1024 * KiB);
-	check_msg(nf.second.start == nf.first.start &&
-			  nf.second.end == nf.first.end,
-		  "second pool at %#jx-%#jx, first at %#jx-%#jx",
-		  (uintmax_t)nf.second.start, (uintmax_t)nf.second.end,
-		  (uintmax_t)nf.first.start, (uintmax_t)nf.first.end);
-	check(strcmp(nf.second.perms, "rw-s") == 0);
-	/* The first file is no longer mapped, nor its fd held. */
-	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
-	check(nf.stats.map_calls == 2 && nf.stats.mappings == 1);
-	check(nf.stats.fds == 1);
-}
-
-/* Its seals could still change: unmapped, then mapped anew. */
-TEST(unfrozen_file_maps_anew_once_the_parked_range_goes)
-{
-	struct next_file nf = {
-		.first_size = 256 * KiB,
-		.second_size = 64 * KiB,
-		.second_seals = F_SEAL_SHRINK,
-	};
-
-	run_next_file(&nf);
-	check(nf.second.end - nf.second.start == 256 * KiB);
-	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
-	check(nf.stats.map_calls == 2 && nf.stats.mappings == 1);
-}
-
-/* 256 KiB reserve 1 MiB, more than the 64 KiB pool's 256 KiB range. */
-TEST(larger_pool_maps_anew_once_the_parked_range_goes)
-{
-	struct next_file nf = {
-		.first_size = 64 * KiB,
-		.second_size = 256 * KiB,
-		.second_seals = F_SEAL_SHRINK | F_SEAL_SEAL,
-	};
-
-	run_next_file(&nf);
-	check(nf.first.end - nf.first.start == 256 * KiB);
-	check(nf.second.end - nf.second.start == 1024 * KiB);
-	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
-	check(nf.stats.map_calls == 2 && nf.stats.mappings == 1);
+	check_took_over(&nf, "rw-s");
 }
 
 /* The shared mapping fails with EACCES before the range is touched. */
 TEST(read_only_fd_takes_over_the_parked_range_privately)
 {
 	struct next_file nf = {
-		.first_size = 256 * KiB,
-		.second_size = 64 * KiB,
-		.second_seals = F_SEAL_SHRINK | F_SEAL_SEAL,
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = FROZEN,
 		.reopen = true,
 		.access_mode = O_RDONLY,
 	};
 
 	run_next_file(&nf);
-	check(nf.second.start == nf.first.start &&
-	      nf.second.end == nf.first.end);
-	check_msg(strcmp(nf.second.perms, "rw-p") == 0, "%s", nf.second.perms);
+	check_took_over(&nf, "rw-p");
 	check(nf.read_only);
-	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
+}
+
+/* Known read-only from its seals: mapped privately at once. */
+TEST(write_sealed_file_takes_over_the_parked_range_privately)
+{
+	struct next_file nf = {
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = FROZEN | F_SEAL_WRITE,
+	};
+
+	run_next_file(&nf);
+	check_took_over(&nf, "rw-p");
+	check(nf.read_only);
+}
+
+/* The same inode through a read-only fd is a file of its own. */
+TEST(same_file_read_only_takes_over_its_own_parked_range)
+{
+	struct next_file nf = {
+		.first_size = FIRST,
+		.second_size = FIRST,
+		.same_file = true,
+		.reopen = true,
+		.access_mode = O_RDONLY,
+	};
+
+	run_next_file(&nf);
+	check_took_over(&nf, "rw-p");
+}
+
+/* Its seals could still change: unmapped, then mapped anew. */
+TEST(unfrozen_file_maps_anew_once_the_parked_range_goes)
+{
+	struct next_file nf = {
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = F_SEAL_SHRINK,
+	};
+
+	run_next_file(&nf);
+	check_mapped_anew(&nf, 256 * KiB);
+}
+
+/* 64 KiB reserve 256 KiB, less than the 128 KiB pool's 512 KiB range. */
+TEST(larger_pool_maps_anew_once_the_parked_range_goes)
+{
+	struct next_file nf = {
+		.first_size = SECOND,
+		.second_size = FIRST,
+		.second_seals = FROZEN,
+	};
+
+	run_next_file(&nf);
+	check(nf.first.end - nf.first.start == 256 * KiB);
+	check_mapped_anew(&nf, 512 * KiB);
+}
+
+/* 256 KiB reserve 1 MiB, more than twice the 64 KiB pool's 256 KiB. */
+TEST(much_smaller_pool_maps_anew_once_the_parked_range_goes)
+{
+	struct next_file nf = {
+		.first_size = 256 * KiB,
+		.second_size = SECOND,
+		.second_seals = FROZEN,
+	};
+
+	run_next_file(&nf);
+	check(nf.first.end - nf.first.start == 1024 * KiB);
+	check_mapped_anew(&nf, 256 * KiB);
+}
+
+/* A copied pool maps nothing: the parked mapping goes at its create. */
+TEST(copied_pool_releases_the_parked_range)
+{
+	struct next_file nf = {
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.unsealable = true,
+		.copy_policy = true,
+	};
+
+	run_next_file(&nf);
+	check_msg(nf.shm_mappings == 0, "%d shm mappings", nf.shm_mappings);
+	check(nf.stats.pools_accepted_by_tier[2] == 1);
+	check(nf.stats.mappings == 0 && nf.stats.fds == 1);
 }
 
 /* Refused, and the parked range is given back (the baseline check). */
 TEST(write_only_fd_over_the_parked_range_is_refused)
 {
 	struct next_file nf = {
-		.first_size = 256 * KiB,
-		.second_size = 64 * KiB,
-		.second_seals = F_SEAL_SHRINK | F_SEAL_SEAL,
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = FROZEN,
 		.reopen = true,
 		.access_mode = O_WRONLY,
 	};
@@ -269,6 +357,52 @@ TEST(write_only_fd_over_the_parked_range_is_refused)
 }
 
 /*
+ * A pool of a file the client already has mapped reuses that mapping; the
+ * parked mapping of another file is not taken over then, and goes.
+ */
+static void
+client_known_file_beside_parked(void *data)
+{
+	int x = test_client_make_memfd(FIRST, FROZEN);
+	int y = test_client_make_memfd(SECOND, FROZEN);
+	struct test_client *c = test_client_connect();
+	struct wl_surface *surface =
+		wl_compositor_create_surface(c->compositor);
+	struct wl_shm_pool *live = wl_shm_create_pool(c->shm, y, SECOND);
+	struct wl_buffer *kept = wl_shm_pool_create_buffer(
+		live, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, x, FIRST);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
+		pool, 0, 16, 16, 64, WL_SHM_FORMAT_ARGB8888);
+
+	client_commit(c, surface, buffer);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+	close(x);
+	client_commit_fd(c, surface, y, SECOND, 0, 16, 16, 64,
+			 WL_SHM_FORMAT_ARGB8888);
+	wl_buffer_destroy(kept);
+	wl_shm_pool_destroy(live);
+	wl_surface_destroy(surface);
+	test_client_destroy(c);
+	(void)data;
+}
+
+TEST(pool_reusing_a_mapping_releases_the_parked_range)
+{
+	struct next_file nf = { .first_size = FIRST };
+
+	fx = fixture_create(NULL, record_next_file, &nf);
+	test_display_spawn(fx->d, client_known_file_beside_parked, &nf);
+	fixture_run(fx);
+	fixture_check_baseline(fx);
+	fixture_destroy(fx);
+	check(nf.stats.mappings_reused == 1);
+	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
+	check(nf.stats.mappings == 1);
+}
+
+/*
  * The second pool, whose mmap over the parked range fails as @p failure:
  * refused as map-failed, and nothing of either file stays mapped or open
  * (run_next_file() checks the baseline).
@@ -277,9 +411,9 @@ static void
 run_failed_takeover(struct next_file *nf, enum fixed_failure failure)
 {
 	*nf = (struct next_file){
-		.first_size = 256 * KiB,
-		.second_size = 64 * KiB,
-		.second_seals = F_SEAL_SHRINK | F_SEAL_SEAL,
+		.first_size = FIRST,
+		.second_size = SECOND,
+		.second_seals = FROZEN,
 		.failure = failure,
 	};
 	run_next_file(nf);
@@ -300,12 +434,29 @@ TEST(failed_mmap_over_an_untouched_range_unmaps_it)
 	run_failed_takeover(&nf, FIXED_FAILS_UNTOUCHED);
 }
 
-/* The kernel failed after unmapping the range: nothing left to unmap. */
-TEST(failed_mmap_that_left_a_gap_leaves_it)
+/*
+ * The kernel failed after unmapping the range: nothing is left to unmap,
+ * and the old mapping leaves the budgets all the same.
+ */
+TEST(failed_mmap_that_left_a_gap_forgets_the_range)
 {
 	struct next_file nf;
 
 	run_failed_takeover(&nf, FIXED_FAILS_WITH_GAP);
+}
+
+/* What another thread mapped into the gap, after either error. */
+static void
+check_foreign_page_survived(void)
+{
+	struct mapping_extent page;
+
+	check(foreign_page);
+	page = mapping_of(foreign_page);
+	check(page.start == (uintptr_t)foreign_page &&
+	      page.end == (uintptr_t)foreign_page + 4096);
+	check(munmap(foreign_page, 4096) == 0);
+	foreign_page = NULL;
 }
 
 /*
@@ -315,12 +466,19 @@ TEST(failed_mmap_that_left_a_gap_leaves_it)
 TEST(failed_mmap_never_unmaps_what_moved_into_the_gap)
 {
 	struct next_file nf;
-	struct mapping_extent page;
 
 	run_failed_takeover(&nf, FIXED_FAILS_REFILLED);
-	check(foreign_page);
-	page = mapping_of(foreign_page);
-	check(page.start == (uintptr_t)foreign_page &&
-	      page.end == (uintptr_t)foreign_page + 4096);
-	check(munmap(foreign_page, 4096) == 0);
+	check_foreign_page_survived();
+}
+
+/*
+ * EPERM over a range is no cue to retry privately there: that would map
+ * over the other thread's page.
+ */
+TEST(eperm_over_the_range_is_not_retried_there)
+{
+	struct next_file nf;
+
+	run_failed_takeover(&nf, FIXED_FAILS_REFILLED_EPERM);
+	check_foreign_page_survived();
 }
