@@ -30,20 +30,8 @@ tmp_dir sealshm-install-test
 prefix=$tmp/prefix
 
 step "configure, build and install into $prefix"
-# The sanitizer and coverage settings of the build under test would only
-# get in the way of the plain cc commands below.
-env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
-	-Dtests=false -Dbench=false -Ddemo=true >"$tmp/setup.log" 2>&1 || {
-	cat "$tmp/setup.log" >&2
-	echo "FAIL: meson setup" >&2
-	exit 1
-}
-if ! meson compile -C "$tmp/build" -j 2 >"$tmp/compile.log" 2>&1; then
-	tail -n 40 "$tmp/compile.log" >&2
-	echo "FAIL: build with --prefix" >&2
-	exit 1
-fi
-meson install -C "$tmp/build" --no-rebuild --quiet
+install_build "the project with --prefix" -Dtests=false -Dbench=false \
+	-Ddemo=true
 
 libdir=$(meson introspect "$tmp/build" --buildoptions |
 	python3 -c 'import json, sys

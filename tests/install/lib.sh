@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 #
 # Shared by install-test.sh and library-only-test.sh (sourced, after
-# `set -eu` and with $cc and $here set): a temporary directory, failure
-# counting, and building and running the two mini programs.
+# `set -eu` and with $cc, $here and $src set): a temporary directory,
+# failure counting, building and installing the project, and building and
+# running the two mini programs.
 
 # tmp_dir NAME: make $tmp, removed on exit unless KEEP_INSTALL_TEST=1.
 tmp_dir() {
@@ -23,6 +24,28 @@ fail() {
 
 step() {
 	echo "--- $*"
+}
+
+# install_build WHAT MESON_OPTION...: configure $src in $tmp/build for
+# --prefix=$prefix with these options, build and install it, or exit
+# with the log and "FAIL: ... WHAT".  The sanitizer and coverage settings
+# of the build under test would only get in the way of the plain $cc
+# commands later, so it is a build of its own.
+install_build() {
+	what=$1
+	shift
+	if ! env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
+		"$@" >"$tmp/setup.log" 2>&1; then
+		cat "$tmp/setup.log" >&2
+		echo "FAIL: meson setup of $what" >&2
+		exit 1
+	fi
+	if ! meson compile -C "$tmp/build" -j 2 >"$tmp/compile.log" 2>&1; then
+		tail -n 40 "$tmp/compile.log" >&2
+		echo "FAIL: build of $what" >&2
+		exit 1
+	fi
+	meson install -C "$tmp/build" --no-rebuild --quiet
 }
 
 # build_minis: mini-compositor and mini-client in $tmp, each with nothing

@@ -41,19 +41,8 @@ for hidden in wayland-protocols libpng; do
 done
 
 step "configure, build and install the libraries into $prefix"
-if ! env CC="$cc" meson setup "$tmp/build" "$src" --prefix="$prefix" \
-	--libdir=lib -Ddemo=false -Dtests=false -Dbench=false \
-	-Dman-pages=disabled >"$tmp/setup.log" 2>&1; then
-	cat "$tmp/setup.log" >&2
-	echo "FAIL: meson setup of the libraries alone" >&2
-	exit 1
-fi
-if ! meson compile -C "$tmp/build" -j 2 >"$tmp/compile.log" 2>&1; then
-	tail -n 40 "$tmp/compile.log" >&2
-	echo "FAIL: build of the libraries alone" >&2
-	exit 1
-fi
-meson install -C "$tmp/build" --no-rebuild --quiet
+install_build "the libraries alone" --libdir=lib -Ddemo=false \
+	-Dtests=false -Dbench=false -Dman-pages=disabled
 
 expected=$({
 	for lib in server client wl-shm; do
