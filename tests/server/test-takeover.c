@@ -97,6 +97,7 @@ struct next_file {
 	bool unsealable;  /* the second is a memfd without ALLOW_SEALING */
 	bool copy_policy; /* the server runs the copy policy */
 	enum fixed_failure failure; /* of the mmap over the parked range */
+	void (*client)(void *data); /* NULL: client_next_file() */
 	/* what the commit found */
 	struct sealshm_stats stats;
 	struct mapping_extent first, second;
@@ -184,7 +185,8 @@ run_next_file(struct next_file *nf)
 	};
 
 	fx = fixture_create(&opts, record_next_file, nf);
-	test_display_spawn(fx->d, client_next_file, nf);
+	test_display_spawn(fx->d, nf->client ? nf->client : client_next_file,
+			   nf);
 	fixture_run(fx);
 	if (!nf->second.start)
 		sealshm_get_stats(fx->shm, &nf->stats, sizeof(nf->stats));
@@ -390,13 +392,12 @@ client_known_file_beside_parked(void *data)
 
 TEST(pool_reusing_a_mapping_releases_the_parked_range)
 {
-	struct next_file nf = { .first_size = FIRST };
+	struct next_file nf = {
+		.first_size = FIRST,
+		.client = client_known_file_beside_parked,
+	};
 
-	fx = fixture_create(NULL, record_next_file, &nf);
-	test_display_spawn(fx->d, client_known_file_beside_parked, &nf);
-	fixture_run(fx);
-	fixture_check_baseline(fx);
-	fixture_destroy(fx);
+	run_next_file(&nf);
 	check(nf.stats.mappings_reused == 1);
 	check_msg(nf.shm_mappings == 1, "%d shm mappings", nf.shm_mappings);
 	check(nf.stats.mappings == 1);
