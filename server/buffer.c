@@ -407,6 +407,8 @@ struct copy_pass {
 	int err;
 	/* mapped pool: read with pread instead of from the mapping */
 	bool pread;
+	/* mapped pool: bytes found in the page cache by the last check */
+	size_t checked_start, checked_end;
 };
 
 /*
@@ -603,50 +605,99 @@ sealshm_buffer_end_access(struct sealshm_buffer *buffer, bool wrote)
 	}
 }
 
-/* @p pos counts from the buffer's first byte. */
-static void
-copy_bytes(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
-	   struct copy_pass *pass)
-{
-	if (buffer->mapping && !pass->pread)
-		memcpy(dst, (const char *)buffer->data + pos, len);
-	else
-		read_file(buffer, pos, dst, len, pass);
-}
 
 /*
- * Whether a page of the mapped buffer is not in the file's page cache: a
- * hole (punched, or never written) or swapped out.  Reading it through
- * the mapping would fault it in, charging a zeroed page to the
- * compositor for a hole, and a fault in a range the client is punching
- * waits for the punch; pread of a hole returns zeros without allocating
- * and does not wait.  mincore asks the page cache only, with no side
- * effect on the client's file (lseek(SEEK_HOLE) would move its offset).
+ * Whether a page of bytes [@p pos, @p pos + @p len) of the mapped buffer
+ * is not in the file's page cache: a hole (punched, or never written) or
+ * swapped out.  Reading it through the mapping would fault it in, charging
+ * a zeroed page to the compositor for a hole, and a fault in a range the
+ * client is punching waits for the punch; pread of a hole returns zeros
+ * without allocating and does not wait.  mincore asks the page cache only,
+ * with no side effect on the client's file (lseek(SEEK_HOLE) would move
+ * its offset).
  */
 static bool
-has_missing_pages(struct sealshm_buffer *buffer)
+has_missing_pages(struct sealshm_buffer *buffer, size_t pos, size_t len)
 {
 	const uintptr_t page = 4096;
-	uintptr_t start = (uintptr_t)buffer->data & ~(page - 1);
-	uintptr_t end = (uintptr_t)buffer->data + buffer->size;
+	uintptr_t start = ((uintptr_t)buffer->data + pos) & ~(page - 1);
+	uintptr_t end = (uintptr_t)buffer->data + pos + len;
 	unsigned char vec[1024];
 
 	while (start < end) {
-		size_t len = end - start;
+		size_t chunk = end - start;
 		size_t pages;
 
-		if (len > sizeof(vec) * page)
-			len = sizeof(vec) * page;
-		pages = (len + page - 1) / page;
-		if (mincore((void *)start, len, vec) < 0)
+		if (chunk > sizeof(vec) * page)
+			chunk = sizeof(vec) * page;
+		pages = (chunk + page - 1) / page;
+		if (mincore((void *)start, chunk, vec) < 0)
 			return true;
 		for (size_t i = 0; i < pages; i++) {
 			if (!(vec[i] & 1))
 				return true;
 		}
-		start += len;
+		start += chunk;
 	}
 	return false;
+}
+
+/*
+ * How much of a mapped buffer one mincore check covers.  A check cannot
+ * stop a punch that starts right after it: the reads of that window fault
+ * and each fault waits for the punch, so a window bounds that wait to 32
+ * pages; the next window's check sees the holes and switches to pread.
+ */
+#define COPY_CHECK_WINDOW (128 * 1024)
+
+/*
+ * Check the window from @p pos on, and read with pread from now on if it
+ * misses pages.
+ */
+static void
+check_window(struct sealshm_buffer *buffer, size_t pos, struct copy_pass *pass)
+{
+	size_t end = buffer->size - pos > COPY_CHECK_WINDOW
+			     ? pos + COPY_CHECK_WINDOW
+			     : buffer->size;
+
+	if (has_missing_pages(buffer, pos, end - pos)) {
+		pass->pread = true;
+		/* copy_to of mapped pools may run on any thread. */
+		__atomic_fetch_add(
+			&buffer->pool->owner->shm->stats.copy_to_preads, 1,
+			__ATOMIC_RELAXED);
+		return;
+	}
+	pass->checked_start = pos;
+	pass->checked_end = end;
+}
+
+/*
+ * @p pos counts from the buffer's first byte.  A mapped buffer is copied
+ * from the mapping one checked window at a time, until a window misses
+ * pages; the rest, and copied buffers, are read with pread.
+ */
+static void
+copy_bytes(struct sealshm_buffer *buffer, size_t pos, char *dst, size_t len,
+	   struct copy_pass *pass)
+{
+	size_t n;
+
+	while (len > 0 && buffer->mapping && !pass->pread) {
+		if (pos < pass->checked_start || pos >= pass->checked_end) {
+			check_window(buffer, pos, pass);
+			continue;
+		}
+		n = pass->checked_end - pos < len ? pass->checked_end - pos
+						  : len;
+		memcpy(dst, (const char *)buffer->data + pos, n);
+		pos += n;
+		dst += n;
+		len -= n;
+	}
+	if (len > 0)
+		read_file(buffer, pos, dst, len, pass);
 }
 
 /* @p box is clipped to the buffer and not empty. */
@@ -690,13 +741,6 @@ sealshm_buffer_copy_to(struct sealshm_buffer *buffer,
 		    (uint64_t)buffer->width * buffer->bytes_per_pixel) {
 		errno = EINVAL;
 		return -1;
-	}
-	if (buffer->mapping && has_missing_pages(buffer)) {
-		pass.pread = true;
-		/* copy_to of mapped pools may run on any thread. */
-		__atomic_fetch_add(
-			&buffer->pool->owner->shm->stats.copy_to_preads, 1,
-			__ATOMIC_RELAXED);
 	}
 	if (damage)
 		boxes = pixman_region32_rectangles(damage, &n_boxes);

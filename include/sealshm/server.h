@@ -360,8 +360,8 @@ struct sealshm_stats {
 	uint64_t mappings_reused;
 	/**
 	 * sealshm_buffer_copy_to() calls on mapped pools that read the
-	 * client's file with pread because the range had holes (punched or
-	 * never written), instead of faulting pages in.
+	 * client's file with pread because the range they copy had holes
+	 * (punched or never written), instead of faulting pages in.
 	 */
 	uint64_t copy_to_preads;
 };
@@ -603,8 +603,13 @@ sealshm_buffer_begin_access_region(struct sealshm_buffer *buffer,
  * too.  @p dst must hold dst_stride * (height - 1) + width * bytes per
  * pixel bytes.
  *
- * Buffers of mapped pools: memcpy from the mapping.  Thread-safe, like
- * reads between begin and end access.
+ * Buffers of mapped pools: memcpy from the mapping, 128 KiB at a time,
+ * each piece checked with mincore first; from the first piece with pages
+ * missing from the file (holes, punched or never written) on, the rest is
+ * read with pread, which faults nothing in and does not wait on a punch.
+ * A punch that starts right after a check can still make the reads of
+ * that piece wait (at most 32 pages).  Thread-safe, like reads between
+ * begin and end access.
  *
  * Buffers of copy-policy pools (event loop thread only, as
  * sealshm_buffer_begin_access()): pread from the client's file into

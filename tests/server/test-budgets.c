@@ -629,8 +629,16 @@ TEST(compositor_budgets_leave_every_client_a_floor)
 	}
 }
 
-/* copy_to of a mapped buffer with holes: pread, nothing faulted in. */
+/*
+ * copy_to of a mapped buffer with holes: pread, nothing faulted in.  The
+ * buffer is 64 pixels (256 bytes) wide; the client writes the first
+ * @p written bytes of it and leaves the rest a hole.  copy_to checks the
+ * page cache 128 KiB at a time, so it reads with pread only once it
+ * reaches a window with a hole.
+ */
 struct holes_state {
+	size_t size, written;
+	int32_t damage_rows; /* 0: the whole buffer */
 	int commits;
 	bool resident_after;
 };
@@ -641,20 +649,25 @@ commit_copy_holes(struct wl_resource *surface, struct wl_resource *resource,
 {
 	struct holes_state *st = data;
 	struct sealshm_buffer *buffer = sealshm_buffer_from_resource(resource);
-	size_t len = 256 * 256;
-	uint8_t *dst = malloc(len);
+	int32_t rows =
+		st->damage_rows ? st->damage_rows : (int32_t)(st->size / 256);
+	size_t len = (size_t)rows * 256;
+	uint8_t *dst = malloc(st->size);
 	unsigned char vec[16];
+	pixman_region32_t damage;
 	uintptr_t page;
 
 	check(buffer && dst);
-	memset(dst, 0xee, len);
-	check(sealshm_buffer_copy_to(buffer, NULL, dst, 256) == 0);
-	/* Rows 0-15 were written, the rest is a hole: zeros. */
-	check_pattern(dst, 0, 16 * KiB, 9);
-	for (size_t i = 16 * KiB; i < len; i++)
+	memset(dst, 0xee, st->size);
+	pixman_region32_init_rect(&damage, 0, 0, 64, (unsigned)rows);
+	check(sealshm_buffer_copy_to(buffer, &damage, dst, 256) == 0);
+	pixman_region32_fini(&damage);
+	/* What was written arrives, the hole reads as zeros. */
+	check_pattern(dst, 0, len < st->written ? len : st->written, 9);
+	for (size_t i = st->written; i < len; i++)
 		check(dst[i] == 0);
 	/* The hole's pages were not faulted in through our mapping. */
-	page = (uintptr_t)sealshm_buffer_get_data(buffer) + 32 * KiB;
+	page = (uintptr_t)sealshm_buffer_get_data(buffer) + st->size - 16 * KiB;
 	check(mincore((void *)page, 16 * KiB, vec) == 0);
 	st->resident_after = false;
 	for (int i = 0; i < 4; i++)
@@ -666,35 +679,66 @@ commit_copy_holes(struct wl_resource *surface, struct wl_resource *resource,
 static void
 client_sparse(void *data)
 {
+	struct holes_state *st = data;
 	struct test_client *c = test_client_connect();
 	struct wl_surface *surface =
 		wl_compositor_create_surface(c->compositor);
-	int fd = make_sealed_memfd(64 * KiB);
+	int fd = make_sealed_memfd(st->size);
 
-	fill_pattern(fd, 0, 16 * KiB, 9);
-	/* 16 KiB written, then a hole: never written, like a punched one. */
+	fill_pattern(fd, 0, st->written, 9);
+	/* Then a hole: never written, like a punched one. */
 	check(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			16 * KiB, 48 * KiB) == 0);
-	client_commit_fd(c, surface, fd, 64 * KiB, 0, 64, 256, 256,
+			(off_t)st->written,
+			(off_t)(st->size - st->written)) == 0);
+	client_commit_fd(c, surface, fd, (int32_t)st->size, 0, 64,
+			 (int32_t)(st->size / 256), 256,
 			 WL_SHM_FORMAT_ARGB8888);
 	wl_surface_destroy(surface);
 	test_client_destroy(c);
 }
 
-TEST(copy_to_reads_holes_with_pread)
+/* copy_to calls that switched to pread. */
+static uint64_t
+run_sparse(struct holes_state *st)
 {
-	struct holes_state st = { 0 };
 	struct sealshm_stats stats;
 
-	fx = fixture_create(NULL, commit_copy_holes, &st);
-	test_display_spawn(fx->d, client_sparse, NULL);
+	fx = fixture_create(NULL, commit_copy_holes, st);
+	test_display_spawn(fx->d, client_sparse, st);
 	fixture_run(fx);
-	check(st.commits == 1);
-	check(!st.resident_after);
+	check(st->commits == 1);
+	check(!st->resident_after);
 	sealshm_get_stats(fx->shm, &stats, sizeof(stats));
-	check(stats.copy_to_preads == 1);
 	fixture_check_baseline(fx);
 	fixture_destroy(fx);
+	return stats.copy_to_preads;
+}
+
+TEST(copy_to_reads_holes_with_pread)
+{
+	struct holes_state st = { .size = 64 * KiB, .written = 16 * KiB };
+
+	check(run_sparse(&st) == 1);
+}
+
+/* Three whole windows are copied from the mapping, the fourth is read. */
+TEST(copy_to_reads_with_pread_from_the_first_window_with_a_hole)
+{
+	struct holes_state st = { .size = 512 * KiB, .written = 384 * KiB };
+
+	check(run_sparse(&st) == 1);
+}
+
+/* A hole outside the rows copied costs no pread. */
+TEST(copy_to_of_rows_without_holes_reads_the_mapping)
+{
+	struct holes_state st = {
+		.size = 512 * KiB,
+		.written = 384 * KiB,
+		.damage_rows = 512, /* the first 128 KiB */
+	};
+
+	check(run_sparse(&st) == 0);
 }
 
 /* Options: size is required; one sealshm per display. */
